@@ -1,0 +1,116 @@
+"""Accuracy of company / role / expected_by extraction on the labelled development set.
+
+    python3 bench/extract.py [--corpus PATH] [--misses]
+
+Prints company and role accuracy (case-insensitive exact, and by company_key /
+role_key) over messages whose gold value is non-null, expected_by exact-day
+accuracy where gold is non-null, and false positives where gold is null.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from parsers.deadlines import expected_by  # noqa: E402
+from parsers.employer import company_key, identify_employer, role_key  # noqa: E402
+
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "dev.jsonl"
+QUOTE_START = re.compile(r"^(On .{0,200}wrote:|From: |-{3,}\s*Original Message|>|_{5,})", re.M)
+
+
+def newest(body: str) -> str:
+    """parsers.reply.newest_reply when it exists, else a crude cut at the first quote header."""
+    try:
+        from parsers.reply import newest_reply
+    except ImportError:
+        m = QUOTE_START.search(body)
+        return body[: m.start()] if m else body
+    return newest_reply(body).text
+
+
+def split_sender(sender: str) -> tuple[str, str]:
+    try:
+        from parsers.mime import parse_address
+        return parse_address(sender)
+    except ImportError:
+        from email.utils import parseaddr
+        name, addr = parseaddr(sender)
+        return name, addr.lower()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    ap.add_argument("--misses", action="store_true", help="print every miss")
+    args = ap.parse_args()
+    rows = [json.loads(line) for line in open(args.corpus, encoding="utf-8") if line.strip()]
+
+    c_total = c_exact = c_key = r_total = r_exact = r_key = 0
+    e_total = e_ok = e_null = e_fp = e_fp_job = e_null_job = 0
+    misses: list[str] = []
+    started = time.perf_counter()
+    for row in rows:
+        name, addr = split_sender(row["sender"])
+        text = newest(row["body"])
+        who = identify_employer(name, addr, row["subject"], text, full_text=row["body"])
+        sent = datetime.fromisoformat(row["date"])
+        due = expected_by(text, sent)
+        if row["company"]:
+            c_total += 1
+            got = who.company or ""
+            c_exact += got.casefold() == row["company"].casefold()
+            ok = company_key(got) == company_key(row["company"])
+            c_key += ok
+            if not ok:
+                misses.append(f"COMPANY {row['id']}: got {got!r} want {row['company']!r} "
+                              f"[{row['sender']} | {row['subject']}]")
+        if row["role"]:
+            r_total += 1
+            got = who.role or ""
+            r_exact += got.casefold() == row["role"].casefold()
+            ok = role_key(got) == role_key(row["role"])
+            r_key += ok
+            if not ok:
+                misses.append(f"ROLE {row['id']}: got {got!r} want {row['role']!r} [{row['subject']}]")
+        if row["expected_by"]:
+            e_total += 1
+            ok = due == date.fromisoformat(row["expected_by"])
+            e_ok += ok
+            if not ok:
+                misses.append(f"DUE {row['id']}: got {due} want {row['expected_by']} (sent {row['date']})")
+        else:
+            e_null += 1
+            e_fp += due is not None
+            if row["label"] != "unrelated":
+                e_null_job += 1
+                e_fp_job += due is not None
+            if due is not None:
+                misses.append(f"DUE-FP {row['id']}: got {due} want None (sent {row['date']})")
+    elapsed = time.perf_counter() - started
+
+    def pct(a: int, b: int) -> str:
+        return f"{a}/{b} = {a / b:.3f}" if b else "n/a"
+
+    print(f"messages: {len(rows)}  ({elapsed * 1000 / len(rows):.2f} ms each, employer + deadlines)")
+    print(f"company exact (casefold): {pct(c_exact, c_total)}")
+    print(f"company by company_key:   {pct(c_key, c_total)}")
+    print(f"role exact (casefold):    {pct(r_exact, r_total)}")
+    print(f"role by role_key:         {pct(r_key, r_total)}")
+    print(f"expected_by exact day:    {pct(e_ok, e_total)}")
+    print(f"expected_by false positives where gold is null: {pct(e_fp, e_null)}"
+          f"  (job mail only: {pct(e_fp_job, e_null_job)})")
+    if args.misses:
+        print()
+        print("\n".join(misses))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,342 @@
+"""Label one employer reply: offer, advancing, noncommittal, rejected, acknowledgement or unrelated.
+
+The phrase rules live in ``rules.toml`` beside this module (data, not code): each has an id, a
+label, a case-insensitive word-bounded regex, a plain-language explanation, a priority tier and a
+weight. They are compiled once at import.
+
+How a verdict is reached, in order:
+
+1. Every rule is matched against the cleaned reply (and subject rules against the subject).
+2. A match is cancelled when its sentence puts it under a *negation* ("we are not able to offer
+   you ...") or a *conditional* ("if we decide to move forward ...", "should you be
+   successful ...", "once we have decided ..."), looking back from the match to the start of its
+   clause (negation) or sentence (conditional). Which guards apply is per rule.
+3. Decisions outrank hedges: when any decision rule (offer, rejected, advancing; priority 3)
+   survives, only decision labels compete, by summed weight. Otherwise noncommittal and
+   acknowledgement compete. Weak phrases ("we'll keep your resume on file", "we'll be in touch";
+   priority 0) only add to a label's score: they never decide alone.
+4. Unrelated rules (job alerts, cold outreach, marketing, rentals...) veto when they weigh at least
+   as much as the winner. With no job-specific match at all, the verdict is ``unrelated``.
+
+>>> classify("Your application", "Unfortunately we are not able to offer you the position.").label
+'rejected'
+"""
+from __future__ import annotations
+
+import bisect
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+
+from .model import LABELS, CalendarEvent, Evidence, Verdict
+
+RULES_RESOURCE = "rules.toml"
+# Decisions are stated near the top of a reply; beyond this a "reply" is a pasted document or a
+# newsletter, and bounding it keeps every regex pass linear in a small constant.
+MAX_TEXT_CHARS = 12_000
+MAX_SUBJECT_CHARS = 400  # subjects longer than this are garbage or spam
+# An evidence quote longer than this is cut to the clause around the match (popup space).
+MAX_EVIDENCE_CHARS = 320
+EVIDENCE_CONTEXT_CHARS = 140  # kept on each side of the match when a sentence is cut
+MAX_EVIDENCE_ITEMS = 3  # quotes returned per verdict
+# A newline ends a "sentence" when the line before it is shorter than this: greetings, headings
+# and list items are short, while paragraphs wrapped by mail clients run to ~70 characters.
+SHORT_LINE_CHARS = 50
+
+DECISION_LABELS = ("rejected", "offer", "advancing")  # order = tie-break order
+HEDGE_LABELS = ("noncommittal", "acknowledgement")
+DECISION_PRIORITY = 3
+VALID_WHERE = ("body", "subject", "both")
+VALID_GUARDS = ("negation", "conditional", "retraction")
+DEFAULT_GUARDS = {
+    "offer": ("negation", "conditional", "retraction"),
+    "advancing": ("negation", "conditional", "retraction"),
+    "rejected": ("conditional", "retraction"),
+    "noncommittal": (),
+    "acknowledgement": (),
+    "unrelated": (),
+}
+
+# Curly quotes and odd spaces mapped one character to one character, so offsets stay valid.
+_NORMALISE = str.maketrans({
+    "\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"',
+    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u2011": "-", "\u2010": "-",
+})
+
+_NEGATOR = re.compile(
+    r"\b(?:not|no|never|cannot|unable|neither|nor|without|nothing|\w+n't)\b", re.I)
+# Negators that do not negate what follows ("we can't wait to ...", "no doubt ...").
+_NOT_A_NEGATION = re.compile(
+    r"\b(?:can't wait|cannot wait|no doubt|not only|not just|don't hesitate|do not hesitate|"
+    r"no later than|no matter|no problem|no worries|not to worry|not long|no need)\b", re.I)
+_CONDITIONAL = re.compile(
+    r"\b(?:if|unless|whether|in the event|in case|once|provided that|providing that|assuming|"
+    r"as soon as|should (?:you|we|your|the|there|it|he|she|they|a|this)|only (?:those|candidates|applicants)|"
+    # "Shortlisted applicants will be contacted to arrange an interview" is a condition too.
+    r"(?:shortlisted|successful|selected|suitable|qualified|chosen) (?:candidates|applicants|individuals))\b",
+    re.I)
+# A sentence that takes a message back ("that email was sent in error, please disregard it")
+# cancels decisions stated in it.
+_RETRACTION = re.compile(r"\b(?:in error|by mistake|mistakenly|erroneously|disregard)\b", re.I)
+# Words after which "if"/"whether" introduce an indirect question, not a condition
+# ("let me know if Tuesday works").
+_EMBEDDED_QUESTION = re.compile(
+    r"(?:know|see|check|wonder|wondering|ask|asking|advise|confirm|tell|sure|unsure|curious)\s+$",
+    re.I)
+_NOT_A_CONDITIONAL = re.compile(r"^(?:once (?:again|more)|as soon as (?:possible|you can))", re.I)
+_CLAUSE_BREAK = re.compile(r"[,;:(]|\s(?:but|however|although|though|yet|and so)\s|\s-+\s|\s\u2013\s|\s\u2014\s", re.I)
+
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st no nos inc ltd co jr sr e.g i.e a.m p.m etc vs approx dept ref fig mt".split())
+_SENTENCE_END = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n[ \t]*\n|\n")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    label: str
+    pattern: str
+    explanation: str
+    priority: int
+    weight: float
+    where: str
+    guards: tuple[str, ...]
+    examples: tuple[str, ...]
+    regex: re.Pattern
+
+
+def _compile_pattern(pattern: str) -> re.Pattern:
+    """A plain space in a rule means any run of whitespace; the whole rule is word-bounded."""
+    body = pattern.strip().replace(" ", r"\s+")
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.I)
+
+
+def load_rules(data: dict) -> tuple[Rule, ...]:
+    """Validate and compile parsed rules.toml data. Raises ValueError naming the bad rule."""
+    rules = []
+    seen: set[str] = set()
+    for raw in data.get("rule", []):
+        rule_id = raw.get("id")
+        if not rule_id or rule_id in seen:
+            raise ValueError(f"rule id missing or duplicated: {rule_id!r}")
+        seen.add(rule_id)
+        label = raw.get("label")
+        if label not in LABELS:
+            raise ValueError(f"rule {rule_id}: unknown label {label!r}")
+        where = raw.get("where", "body")
+        if where not in VALID_WHERE:
+            raise ValueError(f"rule {rule_id}: where must be one of {VALID_WHERE}")
+        guards = tuple(raw.get("guard", DEFAULT_GUARDS[label]))
+        if any(g not in VALID_GUARDS for g in guards):
+            raise ValueError(f"rule {rule_id}: guard must be among {VALID_GUARDS}")
+        if not raw.get("pattern") or not raw.get("explanation"):
+            raise ValueError(f"rule {rule_id}: pattern and explanation are required")
+        try:
+            regex = _compile_pattern(raw["pattern"])
+        except re.error as err:
+            raise ValueError(f"rule {rule_id}: pattern does not compile ({err})") from err
+        rules.append(Rule(id=rule_id, label=label, pattern=raw["pattern"],
+                          explanation=raw["explanation"].strip(),
+                          priority=int(raw.get("priority", 1)), weight=float(raw.get("weight", 1.0)),
+                          where=where, guards=guards, examples=tuple(raw.get("examples", ())),
+                          regex=regex))
+    return tuple(rules)
+
+
+def _read_rules() -> tuple[Rule, ...]:
+    with resources.files(__package__).joinpath(RULES_RESOURCE).open("rb") as handle:
+        return load_rules(tomllib.load(handle))
+
+
+RULES: tuple[Rule, ...] = _read_rules()
+BODY_RULES = tuple(r for r in RULES if r.where in ("body", "both"))
+SUBJECT_RULES = tuple(r for r in RULES if r.where in ("subject", "both"))
+
+CALENDAR_RULE_ID = "calendar.interview"
+_CALENDAR_INTERVIEW = re.compile(
+    r"\b(?:interview|screen|screening|phone call|video call|call with|chat with|onsite|on-site|"
+    r"assessment|final round|panel|meet the team|hiring manager)\b", re.I)
+_CALENDAR_NOT_JOB = re.compile(
+    r"\b(?:webinar|workshop|seminar|class|course|meetup|conference|fair|podcast|research|study|"
+    r"parent|panel discussion|live|training|coaching)\b", re.I)
+CALENDAR_WEIGHT = 2.5
+
+
+@dataclass
+class _Hit:
+    rule: Rule
+    start: int  # -1 for a subject or calendar match
+    end: int
+    text: str
+
+
+def _sentence_starts(text: str) -> list[int]:
+    """Offsets where sentences start: after . ! ? (not after an abbreviation), blank lines and
+    short lines."""
+    starts = [0]
+    line_start = 0
+    for m in _SENTENCE_END.finditer(text):
+        token = m.group()
+        if token == "\n":
+            short = m.start() - line_start < SHORT_LINE_CHARS
+            line_start = m.end()
+            if not short:
+                continue
+        elif token[0] == "\n":
+            line_start = m.end()
+        else:
+            word_start = m.start()
+            while word_start > 0 and (text[word_start - 1].isalnum() or text[word_start - 1] == "."):
+                word_start -= 1
+            if text[word_start:m.start()].lower() in _ABBREVIATIONS:
+                continue
+        starts.append(m.end())
+    return starts
+
+
+def _sentence_bounds(text: str, starts: list[int], pos: int) -> tuple[int, int]:
+    i = bisect.bisect_right(starts, pos) - 1
+    start = starts[i]
+    end = starts[i + 1] if i + 1 < len(starts) else len(text)
+    return start, end
+
+
+def _negated(prefix: str) -> bool:
+    breaks = list(_CLAUSE_BREAK.finditer(prefix))
+    clause = prefix[breaks[-1].end():] if breaks else prefix
+    clause = _NOT_A_NEGATION.sub(" ", clause)
+    return _NEGATOR.search(clause) is not None
+
+
+def _conditional(prefix: str) -> bool:
+    for m in _CONDITIONAL.finditer(prefix):
+        if _NOT_A_CONDITIONAL.match(prefix, m.start()):
+            continue
+        word = m.group().lower()
+        if word in ("if", "whether") and _EMBEDDED_QUESTION.search(prefix, 0, m.start()):
+            continue
+        return True
+    return False
+
+
+def _guarded(rule: Rule, text: str, sentence: tuple[int, int], match_start: int) -> bool:
+    if not rule.guards:
+        return False
+    if "retraction" in rule.guards and _RETRACTION.search(text, sentence[0], sentence[1]):
+        return True
+    prefix = text[sentence[0]:match_start]
+    if "negation" in rule.guards and _negated(prefix):
+        return True
+    return "conditional" in rule.guards and _conditional(prefix)
+
+
+def _quote(text: str, sent: tuple[int, int], m_start: int, m_end: int) -> tuple[int, int]:
+    """The sentence around a match, trimmed of whitespace; cut around the match when too long."""
+    start, end = sent
+    if end - start > MAX_EVIDENCE_CHARS:
+        start = max(start, m_start - EVIDENCE_CONTEXT_CHARS)
+        end = min(end, m_end + EVIDENCE_CONTEXT_CHARS)
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _body_hits(text: str, original: str) -> list[_Hit]:
+    """Surviving matches in the normalised ``text``; quotes are cut from ``original`` (same
+    offsets, the normalisation maps one character to one)."""
+    hits: list[_Hit] = []
+    starts: list[int] | None = None
+    for rule in BODY_RULES:
+        for m in rule.regex.finditer(text):
+            if starts is None:
+                starts = _sentence_starts(text)
+            sent = _sentence_bounds(text, starts, m.start())
+            if _guarded(rule, text, sent, m.start()):
+                continue
+            q_start, q_end = _quote(text, sent, m.start(), m.end())
+            hits.append(_Hit(rule, q_start, q_end, original[q_start:q_end]))
+            break  # one surviving match per rule is enough evidence
+    return hits
+
+
+def _subject_hits(subject: str) -> list[_Hit]:
+    hits = []
+    for rule in SUBJECT_RULES:
+        m = rule.regex.search(subject)
+        if m:
+            hits.append(_Hit(rule, -1, -1, m.group()))
+    return hits
+
+
+def _calendar_hit(calendar: CalendarEvent | None) -> _Hit | None:
+    if calendar is None or (calendar.method or "").upper() == "CANCEL":
+        return None
+    summary = (calendar.summary or "")[:MAX_SUBJECT_CHARS]
+    if not _CALENDAR_INTERVIEW.search(summary) or _CALENDAR_NOT_JOB.search(summary):
+        return None
+    rule = Rule(id=CALENDAR_RULE_ID, label="advancing", pattern="", priority=DECISION_PRIORITY,
+                explanation="A calendar invitation for an interview: a concrete next step.",
+                weight=CALENDAR_WEIGHT, where="body", guards=(), examples=(), regex=re.compile(""))
+    return _Hit(rule, -1, -1, summary)
+
+
+def _confidence(best: float, others: float, unrelated: float) -> float:
+    share = best / (best + others + unrelated)
+    strength = min(1.0, best / 4.0)
+    return round(max(0.05, min(0.99, (0.35 + 0.64 * share) * (0.6 + 0.4 * strength))), 2)
+
+
+def classify(subject: str, text: str, *, calendar: CalendarEvent | None = None) -> Verdict:
+    """Label the newest reply of one message, with the evidence that proves it.
+
+    ``text`` is the cleaned reply; evidence offsets index into it (``text[start:end] ==
+    evidence.text``). Subject and calendar evidence carry start = end = -1.
+    """
+    original = (text or "")[:MAX_TEXT_CHARS]
+    text = original.translate(_NORMALISE)
+    subject = (subject or "")[:MAX_SUBJECT_CHARS].translate(_NORMALISE)
+    body_hits = _body_hits(text, original)
+    hits = body_hits + _subject_hits(subject)
+    cal = _calendar_hit(calendar)
+    if cal:
+        hits.append(cal)
+    job_body = [h for h in body_hits if h.rule.label != "unrelated" and h.rule.priority > 0]
+    if not job_body and cal is None:
+        return Verdict(label="unrelated", confidence=0.95 if not hits else 0.8)
+
+    score = dict.fromkeys(LABELS, 0.0)
+    for h in hits:
+        score[h.rule.label] += h.rule.weight
+    if cal is not None or any(h.rule.priority >= DECISION_PRIORITY and h.rule.label in DECISION_LABELS
+                              and h.start >= 0 for h in body_hits):
+        contenders = DECISION_LABELS
+    else:
+        contenders = HEDGE_LABELS
+    # Only labels with a real (non tie-break) body or calendar match may win.
+    strong = {h.rule.label for h in job_body} | ({"advancing"} if cal else set())
+    candidates = [lab for lab in contenders if lab in strong]
+    if not candidates:  # decisions came only from the subject; fall back to hedges
+        candidates = [lab for lab in HEDGE_LABELS if lab in strong] or list(strong)
+    best = max(candidates, key=lambda lab: (score[lab], -candidates.index(lab)))
+    unrelated = score["unrelated"]
+    if unrelated >= score[best]:
+        return Verdict(label="unrelated", confidence=_confidence(unrelated, score[best], 0.0))
+    others = sum(v for lab, v in score.items() if lab not in (best, "unrelated"))
+    chosen = sorted((h for h in hits if h.rule.label == best),
+                    key=lambda h: (h.start < 0, -h.rule.priority, -h.rule.weight, h.start))
+    evidence = []
+    for h in chosen:
+        if len(evidence) >= MAX_EVIDENCE_ITEMS:
+            break
+        if any(e.text == h.text for e in evidence):
+            continue
+        evidence.append(Evidence(rule=h.rule.id, label=h.rule.label, text=h.text, start=h.start,
+                                 end=h.end, explanation=h.rule.explanation))
+    return Verdict(label=best, confidence=_confidence(score[best], others, unrelated),
+                   evidence=tuple(evidence))
+
+
+__all__ = ["classify", "load_rules", "RULES", "Rule"]

@@ -1,0 +1,375 @@
+"""Promised reply-by dates: "we'll get back to you by Friday" -> that Friday.
+
+``expected_by(text, sent)`` reads the cleaned newest reply and returns the latest
+day the employer's promise to reply (get back, let you know, update, decide,
+send, call...) allows, counted from the email's own Date in the sender's zone.
+
+A small grammar of its own, because dateparser returns None for "within two
+weeks", "by the end of next week" or "in 3 business days", turns words like
+"We" into dates in ``search_dates``, and takes seconds on its first call.
+Explicit dates ("14 February", "Nov 14th", "11/14/2025") are parsed here too.
+
+Conventions (the corpus README's, plus our own choices, all "latest day"):
+
+- "by Friday" / "on Tuesday": the next such day after the Date; said on that
+  very weekday it means the one a week later.  "next Tuesday": Tuesday of next
+  (Monday-based) week.
+- "this week", "later this week", "end of the week": this week's Friday.
+- "next week", "end of next week", "late next week": next week's Friday;
+  "early next week" and "mid next week": next week's Wednesday.
+- "the week of 16 March": that week's Friday.  "the following week" after an
+  explicit date in the same sentence: the Friday of the week after that date.
+- "within two weeks", "in 7 days", "up to three weeks": calendar days; "a
+  fortnight" = 14 days; "within 24 hours" = the next day.
+- "in 3-5 business/working days": the upper bound, skipping Saturdays and
+  Sundays (not public holidays).
+- "in the next few days": 3 working days; "a couple of days": 2 working days.
+- "early January" = 10 January, "mid-January" = 20 January, "late January",
+  "end of January", "in January" = 31 January; "end of the month" / "later
+  this month" = its last day; "early next month" = the 10th of next month.
+- "today", "end of day", "COB" = the Date's day; "tomorrow" = the next day.
+- Numeric dates: 11/14 is read day-first or month-first only when one reading
+  is impossible; when both are valid the nearer future date is taken.
+
+Only sentences that promise a reply count: a deadline for the candidate
+("please accept by", "complete the assessment by", "valid until", "you have
+until"), questions, conditionals on the candidate ("if you're interested")
+and reports of earlier promises ("I told you we'd...") are ignored. A date
+before the Date's day is ignored. When several promises are made, the latest
+day wins.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, datetime, timedelta
+
+MAX_TEXT_CHARS = 20_000  # promises sit near the top of a reply; bounds regex work on huge bodies
+MAX_SENTENCE_CHARS = 600  # longer "sentences" are tables or unwrapped footers, not promises
+MAX_HORIZON_DAYS = 400  # a "promise" further out than this is a misread (years, ids)
+YEAR_ROLLOVER_DAYS = 60  # a month-day this far in the past means next year ("by 10 January" in December)
+FEW_WORKING_DAYS = 3  # "in the next few days"
+COUPLE_WORKING_DAYS = 2  # "in a couple of days"
+FEW_WEEKS = 3  # "in a few weeks"
+EARLY_DAY, MID_DAY = 10, 20  # "early January" = 10th (corpus convention), "mid-January" = 20th
+
+WEEKDAYS = {name: i for i, name in enumerate(
+    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
+WEEKDAY_ABBR = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4,
+                "sat": 5, "sun": 6}
+MONTHS = {name: i for i, name in enumerate(calendar.month_name) if name}
+MONTHS = {k.lower(): v for k, v in MONTHS.items()}
+MONTHS.update({k.lower(): v for k, v in ((calendar.month_abbr[i], i) for i in range(1, 13))})
+MONTHS["sept"] = 9
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "twenty": 20, "thirty": 30, "couple of": 2, "a couple of": 2, "few": 3, "a few": 3,
+}
+
+_WD = r"(?:mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)(?:day|nesday|sday|urday)?\.?"
+_WD_FULL = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_NUM = r"(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|" \
+       r"thirteen|fourteen|fifteen|twenty|thirty|(?:a )?couple of|(?:a )?few)"
+_ORD = r"(\d{1,2})(?:st|nd|rd|th)?"
+
+# --- which sentences promise a reply --------------------------------------------------------
+
+PROMISE = re.compile(
+    r"\b(get(?:ting)? back|hear(?:d)? (?:from|back)|let (?:you|everyone|all|every)\w* know|"
+    r"update (?:you|every|all|candidates|everyone)|(?:be|get) in touch|contact (?:you|every|all|"
+    r"candidates|applicants)|come back to you|reach out|respond|revert|answer|decision|decide|"
+    r"news|clarity|know more|outcome|notif(?:y|ied)|send|sent|email you|e-mail you|"
+    r"call you|ring you|phone you|follow (?:up|by)|come through|(?:you'?ll|you will|you should) "
+    r"(?:receive|hear|get)|offer letter|feedback|be shared|share|review|reply|confirm(?:ation)?|"
+    r"(?:let|tell) you|back to you|in a position)\b", re.I)
+CANDIDATE_DEADLINE = re.compile(
+    r"\b(please|kindly|you have until|valid (?:until|for|through)|expire|deadline|you must|"
+    r"you need to|we ask|must be (?:received|completed|returned)|submit|complete (?:the|your|it)|"
+    r"accept (?:by|before)|sign (?:and return|by)|told you|i said|we said|mentioned|"
+    r"if you(?!\s+(?:have not|haven'?t|do not|don'?t) hear))", re.I)
+HEARD_FROM_US = re.compile(r"\b(?:hear|heard) from (?:us|me)\b", re.I)
+
+# --- time expressions -------------------------------------------------------------------------
+
+PATTERNS: list[tuple[str, re.Pattern]] = [(name, re.compile(rx, re.I)) for name, rx in [
+    ("range_days", rf"\b(\d{{1,2}})\s*(?:-|–|—|to)\s*(\d{{1,2}})\s+(business|working|calendar)?\s*days?\b"),
+    ("n_units", rf"\b(?:within|in|up to|over|inside)\s+(?:the\s+)?(?:next\s+)?({_NUM})\s+"
+                r"(business |working |calendar )?(hours?|days?|weeks?|months?)\b"
+                r"(\s+(?:of|from|after)\s+the\s+clos\w+(?:\s+date)?)?"),
+    ("n_units_bare", rf"\b(?:next|coming)\s+({_NUM})\s+(business |working |calendar )?(days?|weeks?)\b"),
+    ("fortnight", r"\b(?:within|in|over)\s+(?:a|the\s+next)\s+(?:couple of\s+)?fortnight\b"),
+    ("few_days", r"\b(?:next|coming|in a|within a) (?:few|couple of) days\b"),
+    ("week_of", rf"\b(?:the\s+)?week\s+(?:of|commencing|beginning|starting)\s+(?:(?:the\s+)?{_ORD}(?:\s+of)?\s+({_MONTH})|({_MONTH})\s+{_ORD})"),
+    ("following_week", r"\b(?:the\s+)?(following|subsequent)\s+week\b"),
+    ("next_week", r"\b(early|mid|middle of|late|end of|the end of|beginning of|start of)?\s*"
+                  r"(?:the\s+)?(?:next|the coming|the following)\s+week\b"),
+    ("this_week", r"\b(?:later|end of|the end of|by the end of)?\s*(?:this|the)\s+week\b"),
+    ("month_part", rf"\b(early|mid|middle of|late|end of|the end of|beginning of|start of|in|by|"
+                   rf"before|until|over)[\s-]+(?:the\s+)?(?:month\s+of\s+)?({_MONTH})(?!\s*\d)\b"),
+    ("this_month", r"\b(?:end of|the end of|later|later in|late)\s+(?:this|the)\s+month\b"),
+    ("next_month", r"\b(early|mid|middle of|late|end of|the end of|beginning of|start of|in)?\s*"
+                   r"(?:the\s+)?next\s+month\b"),
+    ("dmy", rf"\b{_ORD}(?:\s+of)?\s+({_MONTH})(?:,?\s+(\d{{4}}))?\b"),
+    ("mdy", rf"\b({_MONTH})\s+{_ORD}(?:,?\s+(\d{{4}}))?\b"),
+    ("numeric", r"\b(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?\b"),
+    ("weekday_day", rf"\b({_WD_FULL}),?\s+(?:the\s+)?{_ORD}\b(?!\s*(?:{_MONTH}|of|:|am|pm|h\b))"),
+    ("weekday", rf"\b(next|this|coming|following)?\s*({_WD_FULL})\b"),
+    ("tomorrow", r"\btomorrow\b"),
+    ("today", r"\b(?:today|tonight|end of (?:the )?day|eod|cob|close of business)\b"),
+]]
+
+
+def _working_days_after(start: date, n: int) -> date:
+    day = start
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def _week_monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _last_of_month(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _month_number(word: str) -> int | None:
+    return MONTHS.get(word.lower().rstrip("."))
+
+
+def _number(word: str) -> int | None:
+    word = word.lower().strip()
+    if word.isdigit():
+        return int(word)
+    return NUMBER_WORDS.get(word)
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _month_day(base: date, month: int, day: int, year: str | None) -> date | None:
+    """A month-day without a year: this year, or next year when it has clearly passed."""
+    if year:
+        y = int(year)
+        return _safe_date(y + 2000 if y < 100 else y, month, day)
+    found = _safe_date(base.year, month, day)
+    if found and (base - found).days > YEAR_ROLLOVER_DAYS:
+        found = _safe_date(base.year + 1, month, day)
+    return found
+
+
+def _month_part(base: date, month: int, part: str) -> date:
+    year = base.year if month >= base.month or (base.month - month) <= 1 else base.year + 1
+    if part in ("early", "beginning of", "start of"):
+        return date(year, month, EARLY_DAY)
+    if part in ("mid", "middle of"):
+        return date(year, month, MID_DAY)
+    return _last_of_month(year, month)
+
+
+def _next_weekday(base: date, weekday: int, qualifier: str | None) -> date:
+    qualifier = (qualifier or "").lower()
+    if qualifier == "next" or qualifier == "following":
+        return _week_monday(base) + timedelta(days=7 + weekday)
+    if qualifier == "this":
+        this = _week_monday(base) + timedelta(days=weekday)
+        return this if this >= base else this + timedelta(days=7)
+    ahead = (weekday - base.weekday()) % 7 or 7
+    return base + timedelta(days=ahead)
+
+
+def _resolve(name: str, m: re.Match, base: date, sentence: str, anchor: date | None) -> date | None:
+    g = m.groups()
+    if name == "range_days":
+        upper = max(int(g[0]), int(g[1]))
+        if (g[2] or "").lower() in ("business", "working"):
+            return _working_days_after(base, upper)
+        return base + timedelta(days=upper)
+    if name in ("n_units", "n_units_bare"):
+        n = _number(g[0])
+        if n is None:
+            return None
+        kind, unit = (g[1] or "").strip().lower(), g[2].lower()
+        start = base
+        if name == "n_units" and g[3]:  # "within 30 days of the closing date"
+            if anchor is None:
+                return None
+            start = anchor
+        if unit.startswith("hour"):
+            return start + timedelta(days=max(1, -(-n // 24)))
+        if unit.startswith("week"):
+            return start + timedelta(weeks=n)
+        if unit.startswith("month"):
+            month = start.month - 1 + n
+            year = start.year + month // 12
+            month = month % 12 + 1
+            return _safe_date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+        if kind in ("business", "working"):
+            return _working_days_after(start, n)
+        return start + timedelta(days=n)
+    if name == "fortnight":
+        return base + timedelta(days=14)
+    if name == "few_days":
+        words = m.group(0).lower()
+        return _working_days_after(base, COUPLE_WORKING_DAYS if "couple" in words else FEW_WORKING_DAYS)
+    if name == "week_of":
+        if g[0]:
+            day, month = int(g[0]), _month_number(g[1])
+        else:
+            month, day = _month_number(g[2]), int(g[3])
+        start = _month_day(base, month, day, None) if month else None
+        return _week_monday(start) + timedelta(days=4) if start else None
+    if name == "following_week":
+        start = anchor if anchor and anchor >= base else base
+        return _week_monday(start) + timedelta(days=7 + 4)
+    if name == "next_week":
+        part = (g[0] or "").lower()
+        offset = 2 if part in ("early", "mid", "middle of", "beginning of", "start of") else 4
+        return _week_monday(base) + timedelta(days=7 + offset)
+    if name == "this_week":
+        friday = _week_monday(base) + timedelta(days=4)
+        return friday if friday >= base else friday + timedelta(days=7)
+    if name == "month_part":
+        month = _month_number(g[1])
+        if month is None:
+            return None
+        part = g[0].lower()
+        if part in ("in", "by", "before", "until", "over"):
+            if g[1].lower() == "may" and not g[1][0].isupper():
+                return None  # the verb "may"
+            if month == base.month and part != "in":
+                return None  # "by March" written in March is ambiguous
+            part = "late"
+        return _month_part(base, month, part)
+    if name == "this_month":
+        return _last_of_month(base.year, base.month)
+    if name == "next_month":
+        year, month = (base.year + 1, 1) if base.month == 12 else (base.year, base.month + 1)
+        part = (g[0] or "").lower()
+        if part in ("early", "beginning of", "start of"):
+            return date(year, month, EARLY_DAY)
+        if part in ("mid", "middle of"):
+            return date(year, month, MID_DAY)
+        return _last_of_month(year, month)
+    if name == "dmy":
+        month = _month_number(g[1])
+        if g[1].lower() == "may" and not g[1][0].isupper():
+            return None
+        return _month_day(base, month, int(g[0]), g[2]) if month else None
+    if name == "mdy":
+        month = _month_number(g[0])
+        if g[0].lower() == "may" and not g[0][0].isupper():
+            return None
+        return _month_day(base, month, int(g[1]), g[2]) if month else None
+    if name == "numeric":
+        a, b, year = int(g[0]), int(g[1]), g[2]
+        readings = [d for d in (_month_day(base, a, b, year) if a <= 12 else None,
+                                _month_day(base, b, a, year) if b <= 12 else None) if d and d >= base]
+        return min(readings) if readings else None
+    if name == "weekday_day":
+        weekday, day = WEEKDAYS[g[0].lower()], int(g[1])
+        for months_ahead in range(0, 3):
+            month = (base.month - 1 + months_ahead) % 12 + 1
+            year = base.year + (base.month - 1 + months_ahead) // 12
+            found = _safe_date(year, month, day)
+            if found and found >= base and found.weekday() == weekday:
+                return found
+        return None
+    if name == "weekday":
+        return _next_weekday(base, WEEKDAYS[g[1].lower()], g[0])
+    if name == "tomorrow":
+        return base + timedelta(days=1)
+    if name == "today":
+        return base
+    return None
+
+
+def _sentences(text: str) -> list[str]:
+    text = re.sub(r"[ \t]*\n[ \t]*(?=\S)", "\n", text[:MAX_TEXT_CHARS])
+    blocks = re.split(r"\n\s*\n|\n(?=[-•*] )", text)
+    out: list[str] = []
+    for block in blocks:
+        block = re.sub(r"\s*\n\s*", " ", block)
+        out.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z\"'(])", block) if s.strip())
+    return out
+
+
+def _closing_anchor(sentences: list[str], base: date) -> date | None:
+    """The closing date a 'within N days of the closing date' promise counts from."""
+    for sentence in sentences:
+        if re.search(r"\bclos(?:es|ing|e)\b", sentence, re.I):
+            for name in ("dmy", "mdy"):
+                for m in dict(PATTERNS)[name].finditer(sentence):
+                    found = _resolve(name, m, base, sentence, None)
+                    if found:
+                        return found
+    return None
+
+
+def _explicit_anchor(sentence: str, before: int, base: date) -> date | None:
+    for name in ("dmy", "mdy", "weekday_day"):
+        for m in dict(PATTERNS)[name].finditer(sentence[:before]):
+            found = _resolve(name, m, base, sentence, None)
+            if found:
+                return found
+    return None
+
+
+def promised_dates(text: str, sent: datetime) -> list[date]:
+    """Every reply-by day promised in ``text``, in order of appearance."""
+    base = sent.date()  # the sender's own calendar day: an aware Date keeps its zone
+    sentences = _sentences(text)
+    closing = None
+    found: list[date] = []
+    for sentence in sentences:
+        if len(sentence) > MAX_SENTENCE_CHARS or sentence.rstrip().endswith("?"):
+            continue
+        if not PROMISE.search(sentence):
+            continue
+        if CANDIDATE_DEADLINE.search(sentence) and not HEARD_FROM_US.search(sentence):
+            continue
+        taken: list[tuple[int, int]] = []
+        for name, pattern in PATTERNS:
+            for m in pattern.finditer(sentence):
+                if any(m.start() < e and s < m.end() for s, e in taken):
+                    continue
+                anchor = None
+                if name == "n_units" and m.group(4):
+                    if closing is None:
+                        closing = _closing_anchor(sentences, base) or base
+                    anchor = closing
+                elif name == "following_week":
+                    anchor = _explicit_anchor(sentence, m.start(), base)
+                day = _resolve(name, m, base, sentence, anchor)
+                if day is None:
+                    continue
+                taken.append((m.start(), m.end()))
+                if base <= day <= base + timedelta(days=MAX_HORIZON_DAYS):
+                    found.append(day)
+    return found
+
+
+def expected_by(text: str, sent: datetime | None) -> date | None:
+    """The latest day the employer's promise to reply allows, or None.
+
+    >>> from datetime import timezone
+    >>> expected_by("We'll get back to you by Friday.", datetime(2025, 3, 4, 10, tzinfo=timezone.utc))
+    datetime.date(2025, 3, 7)
+    """
+    if not text or sent is None:
+        return None
+    days = promised_dates(text, sent)
+    return max(days) if days else None
+
+
+__all__ = ["expected_by", "promised_dates"]

@@ -1,0 +1,667 @@
+"""Who wrote this email, and about which job: company (ATS-aware) and role.
+
+``identify_employer`` weighs candidates from the subject, the display name, the
+body, the signature and the sender's domain. An applicant-tracking relay
+(greenhouse.io, myworkday.com, ...) or a free-mail domain is never the
+company, and a display name that is only the ATS's name is no company. A
+recruitment agency's mail names its client; the client is the employer.
+The lists live in ``employer.toml`` beside this module.
+
+``company_key`` and ``role_key`` normalise names so that two emails from one
+employer agree: ``company_key("Northwind Inc.") == company_key("Northwind Careers")``.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from importlib import resources
+
+from .model import Employer
+
+_DATA = tomllib.loads(resources.files(__package__).joinpath("employer.toml").read_text("utf-8"))
+
+MAX_TEXT_CHARS = 20_000  # names sit in the first lines and the signature; bounds regex work
+MAX_NAME_WORDS = 7  # a "company" longer than this is a sentence fragment
+MAX_ROLE_WORDS = 10  # likewise for job titles
+SIGNATURE_LINES = 12  # lines from the end of the reply searched for a signature
+
+ATS_DOMAINS = frozenset(d.lower() for d in _DATA["ats_domains"])
+ATS_NAMES = frozenset(n.lower() for n in _DATA["ats_names"])
+FREEMAIL = frozenset(d.lower() for d in _DATA["freemail_domains"])
+AGENCY_WORDS = tuple(w.lower() for w in _DATA["agency_domain_words"])
+TEAM_WORDS = sorted({w.lower() for w in _DATA["team_words"]}, key=len, reverse=True)
+LEGAL = sorted({w.lower() for w in _DATA["legal_suffixes"]}, key=len, reverse=True)
+ROLE_HEADS = frozenset(w.lower() for w in _DATA["role_heads"])
+SUBJECT_GENERIC = frozenset(w.lower() for w in _DATA["subject_generic"])
+BODY_LEADS = sorted({w.lower() for w in _DATA["body_company_leads"]}, key=len, reverse=True)
+
+# Second-level public suffixes, so "mail.northwind.co.uk" -> "northwind".
+SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "nhs", "sch", "ltd", "plc",
+                          "nsw", "vic", "qld", "sa", "wa", "tas", "act", "nt", "gob", "govt", "mil",
+                          "ne", "or", "go", "mb", "on", "bc", "ab", "qc", "ns"})
+ORG_WORDS = ("systems", "software", "solutions", "technologies", "technology", "tech", "labs",
+             "lab", "data", "analytics", "digital", "cloud", "group", "health", "networks",
+             "security", "robotics", "games", "studio", "studios", "media", "insights", "works",
+             "apps", "interactive", "mobile", "logistics", "capital", "partners", "consulting",
+             "bank", "insurance", "foods", "energy", "design", "ventures", "fintech", "payments",
+             "learning", "commerce", "metrics", "clinical", "hq", "ai", "io", "app")
+GENERIC_ROLE_TAILS = re.compile(
+    r"\s+(?:position|role|opening|vacancy|post|job|interview|interviews|application|search|"
+    r"requisition|opportunity|candidacy|posting|seat)s?$", re.I)
+REQ_ID = re.compile(
+    r"\s*[\(\[](?:[^()\[\]]*\d[^()\[\]]*|m/w/d|w/m/d|m/f/d|f/m/d|h/f|f/h|m/f|f/m|all genders)[\)\]]|"
+    r"\s*[,–—-]?\s*\b(?:req(?:uisition)?|ref(?:erence)?|job(?:\s+id|\s+no\.?|\s+number)?|"
+    r"posting|vacancy|position|recruitment|id|exam)\s*(?:#|no\.?|:)?\s*[A-Z]*[-/]?\d[\w/-]*\s*$|"
+    r"\s*#\s*[\w-]*\d[\w-]*", re.I)
+
+_CAP = r"[A-Z0-9][\w'’&+-]*(?:\.[\w'’&+-]+)*"
+_LINK = r"(?:&|and|of|de|du|des|la|le|von|van|der|for|the|y|e|on)"
+COMPANY_PHRASE = re.compile(
+    rf"(?:[Tt]he\s+)?{_CAP}(?:[ \t]+(?:{_LINK}[ \t]+)?{_CAP}){{0,{MAX_NAME_WORDS - 1}}}")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", _fold(text))
+
+
+def _domain(addr: str) -> str:
+    return addr.rpartition("@")[2].strip().lower().rstrip(".")
+
+
+def is_ats_address(addr: str) -> bool:
+    """True when the address (or bare domain) belongs to an applicant-tracking relay.
+
+    >>> is_ats_address("no-reply@hire.lever.co")
+    True
+    """
+    domain = _domain(addr or "")
+    parts = domain.split(".")
+    return any(".".join(parts[i:]) in ATS_DOMAINS for i in range(len(parts) - 1))
+
+
+def _is_freemail(domain: str) -> bool:
+    return domain in FREEMAIL
+
+
+def _registrable_label(domain: str) -> str:
+    """'mail.northwind-labs.co.uk' -> 'northwind-labs'."""
+    parts = [p for p in domain.split(".") if p]
+    if len(parts) < 2:
+        return parts[0] if parts else ""
+    parts.pop()  # the top-level domain
+    while len(parts) > 1 and parts[-1] in SECOND_LEVEL:
+        parts.pop()  # co.uk, nsw.edu.au, vic.gov.au
+    return parts[-1]
+
+
+def _is_agency_label(label: str) -> bool:
+    return any(word in label for word in AGENCY_WORDS)
+
+
+def _strip_legal(name: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        for suffix in LEGAL:
+            m = re.search(rf"[\s,]+{re.escape(suffix.rstrip('.'))}\.?\s*$", name, re.I)
+            if m and m.start() > 0:
+                name = name[: m.start()]
+                changed = True
+                break
+    return name.strip(" ,")
+
+
+def _strip_team(name: str) -> str:
+    """'Northwind Careers' -> 'Northwind'; 'HR – Northwind' -> 'Northwind'."""
+    name = name.strip(" \t-–—|,·:")
+    changed = True
+    while changed and name:
+        changed = False
+        for word in TEAM_WORDS:
+            pattern = re.escape(word)
+            for rx in (rf"^(?:the\s+)?{pattern}(?:\s*[-–—|:,·@]\s*|\s+(?:at|@|for|of)\s+|\s+)(?=\S)",
+                       rf"(?:\s*[-–—|:,·@]\s*|\s+)(?:the\s+)?{pattern}$"):
+                new = re.sub(rx, "", name, flags=re.I).strip(" \t-–—|,·:")
+                if new != name and new:
+                    name, changed = new, True
+                    break
+            if changed:
+                break
+    return name
+
+
+def _clean_company(name: str) -> str:
+    name = re.sub(r"\s+", " ", name).strip(" \t\"'.,;:!?-–—|·")
+    name = re.sub(r"^(?:the|your|our)\s+(?=[A-Z])", "", name)
+    name = _strip_team(name)
+    name = re.sub(r"['’]s$", "", name)
+    name = _strip_legal(name).strip(" \t\"'.,;:!?-–—|·")
+    return re.sub(r"\s+(?:&|and)$", "", name)
+
+
+def company_key(name: str | None) -> str:
+    """A normalised key: 'The Northwind Inc.' and 'northwind careers' -> 'northwind'."""
+    if not name:
+        return ""
+    text = _fold(name).replace("&", " and ")
+    text = re.sub(r"['’]s\b", "", text)
+    text = re.sub(r"[^\w\s.]", " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = _strip_team(text)
+    text = _strip_legal(text)
+    text = _strip_team(text)
+    text = re.sub(r"^the\s+", "", text)
+    text = re.sub(r"[^\w\s]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+ROLE_ABBREVIATIONS = {"sr": "senior", "jr": "junior", "mgr": "manager", "eng": "engineer",
+                      "engr": "engineer", "dev": "developer", "assoc": "associate", "asst": "assistant",
+                      "admin": "administrator", "ml": "machine learning", "swe": "software engineer",
+                      "pm": "product manager", "ae": "account executive", "vp": "vice president"}
+
+
+def role_key(role: str | None) -> str:
+    """A normalised key: 'Sr. Data Engineer (R-1234)' -> 'senior data engineer'."""
+    if not role:
+        return ""
+    text = _clean_role(role)
+    # "Branch Manager – Oshkosh" and "Branch Manager (Nights)" name the same opening
+    text = re.sub(r"\s+[–—-]\s+.*$|\s*\([^()]*\)", "", text)
+    text = _fold(text).replace("&", " and ")
+    text = re.sub(r"[^\w\s]", " ", text)
+    words = [ROLE_ABBREVIATIONS.get(w, w) for w in text.split()]
+    return " ".join(words)
+
+
+# --- role ---------------------------------------------------------------------------------------
+
+def _clean_role(role: str) -> str:
+    role = re.sub(r"\s+", " ", role).strip(" \t\"'.,;:!?-–—|")
+    for _ in range(3):
+        role = REQ_ID.sub("", role).strip(" \t\"'.,;:!?-–—|")
+    role = GENERIC_ROLE_TAILS.sub("", role)
+    role = re.sub(r"^(?:the|a|an|our|your|this|that)\s+", "", role, flags=re.I)
+    return role.strip(" \t\"'.,;:!?-–—|")
+
+
+def _is_head(word: str) -> bool:
+    word = _fold(word).strip(".,;:()")
+    return word in ROLE_HEADS or (word.endswith("s") and word[:-1] in ROLE_HEADS and len(word) > 4)
+
+
+ROLE_STOP = frozenset({"your", "our", "the", "for", "to", "a", "an", "re", "application", "applying",
+                       "thank", "thanks", "you", "update", "on", "about", "regarding", "as", "at",
+                       "interview", "offer", "invitation", "with", "is", "in", "of", "this", "and",
+                       "received", "confirmed", "scheduled", "schedule", "congratulations", "letter",
+                       "status", "candidacy", "submission", "next", "step", "quick", "just", "note",
+                       "we", "i", "from", "by", "new", "position", "role", "job", "opening",
+                       "vacancy", "post", "shortlisted", "screen", "round", "request", "outcome", "feedback", "reference", "references",
+                       "stage", "your", "invites", "invited", "confirmation", "acknowledgement",
+                       "action", "required", "complete", "assessment", "selection", "appointment",
+                       "regarding", "update:", "sorry", "pausing", "chat", "hiring",
+                       "la"})
+ROLE_INNER = frozenset({"of", "&", "and", "/", "-", "–", "for", "in", "de", "to"})
+
+
+def _role_in_words(words: list[str]) -> str | None:
+    """The title ending on the last role head in a run of words (a subject part or a clause)."""
+    heads = [i for i, w in enumerate(words) if _is_head(w) and (w[:1].isupper() or w.isupper())]
+    if not heads:
+        return None
+    j = heads[-1]
+    # "Head of Data", "Director of Product Management": a head followed by "of X".
+    end = j + 1
+    if end < len(words) and words[end].lower() == "of":
+        k = end + 1
+        while k < len(words) and (words[k][:1].isupper() or words[k] in ("&", "and")):
+            k += 1
+        if k > end + 1:
+            end = k
+    # trailing level or qualifier: "II", "3", "(Vue)", "(Nights)"
+    while end < len(words) and (re.fullmatch(r"(?:I{1,3}|IV|V|[1-9])", words[end])
+                                or words[end].startswith("(")):
+        if words[end].startswith("("):
+            k = end
+            while k < len(words) and not words[k].endswith(")"):
+                k += 1
+            end = k + 1
+        else:
+            end += 1
+    start = j
+    while start > 0:
+        prev = words[start - 1]
+        bare = prev.strip(",.:;")
+        if prev.endswith((",", ":", ";")) or not bare:
+            break
+        if bare.lower() in ROLE_STOP and not (bare.lower() in ROLE_INNER and start - 2 >= 0
+                                              and words[start - 2][:1].isupper()
+                                              and words[start - 2].lower() not in ROLE_STOP):
+            break
+        if not (bare[:1].isupper() or bare.lower() in ROLE_INNER or bare[:1].isdigit()):
+            break
+        start -= 1
+    while start < j and words[start].lower() in ROLE_INNER:
+        start += 1
+    span = words[start:end]
+    if len(span) > MAX_ROLE_WORDS:
+        return None
+    role = " ".join(span)
+    return _clean_role(role)
+
+
+def _split_subject(subject: str) -> list[str]:
+    subject = re.sub(r"^\s*(?:(?:re|fw|fwd|sv|aw|tr|rv|res|antw|vs)\s*(?:\[\d+\])?\s*:\s*)+", "",
+                     subject, flags=re.I)
+    return [p for p in re.split(r"\s+[–—-]\s+|:\s+|\s+\|\s+|\s+@\s+|\s+<>\s+", subject) if p.strip()]
+
+
+def _role_from_subject(subject: str) -> str | None:
+    subject = re.sub(r"\s*\((?:ref|req|job|id|position|vacancy|exam|posting|recruitment)\b[^()]*\)", "",
+                     subject, flags=re.I)
+    for part in _split_subject(subject):
+        # keep the comma qualifier ("Account Executive, Mid-Market")
+        m = re.match(r"(.*?\S)\s*,\s*([A-Z][\w/&-]*(?:\s+[A-Z&][\w/&-]*){0,3})\s*(\(.*\))?$", part)
+        words = part.split()
+        role = _role_in_words(words)
+        if role and m and _role_in_words(m.group(1).split()) == role and not _is_head(m.group(2).split()[-1]):
+            qualifier = m.group(2)
+            if _letters(qualifier) and qualifier.split()[0].lower() not in SUBJECT_GENERIC:
+                role = _clean_role(f"{role}, {qualifier}")
+        if role:
+            return role
+    return None
+
+
+ROLE_BODY = [re.compile(rx) for rx in (
+    r"\b(?:position|role|post|job|vacancy|opening) (?:of|as) (?:an? |the )?([A-Z][^.;:\n()]*?(?:\([^)\n]*\))?)(?=\s*(?:[.;:\n]|,? (?:at|with|in|on|for|based|and|which|that|is|was|has|we|\(|–|-)\b))",
+    r"\b(?:for|about|on|in|to|regarding|into|with|applying for|applied for|interest in|offer you|for) (?:the|our|your|this|that|an?) ([A-Z][\w/&+.-]*(?: (?:[A-Z&][\w/&+.()-]*|of|and|de)){0,8}) (?:position|role|opening|post|vacancy|job|team|seat|search|requisition|interview|application)s?\b",
+    r"\b(?:the|our|your|an?) ([A-Z][\w/&+.-]*(?: (?:[A-Z&][\w/&+.()-]*|of|and)){0,8}) (?:position|role|opening|post|vacancy|job|requisition)\b",
+    r"\b(?:as|as an?|join(?:ing)? us as(?: an?)?) ([A-Z][\w/&+.-]*(?: (?:[A-Z&][\w/&+.-]*|of|and)){0,6})\b",
+    r"\b(?:for|applying for|applied for|application for) (?:the |our )?([A-Z][\w/&+.-]*(?: (?:[A-Z&][\w/&+.()-]*|of|and)){0,8})\b",
+)]
+
+
+def _role_from_body(text: str) -> str | None:
+    for rx in ROLE_BODY:
+        for m in rx.finditer(text):
+            candidate = m.group(1)
+            words = candidate.split()
+            if not words or not any(_is_head(w) for w in words):
+                continue
+            role = _role_in_words(words)
+            if not role and _is_head(words[-1]):
+                role = _clean_role(candidate)
+            if role and _is_head(role.split()[-1].strip("()")) or (role and "(" in role):
+                return role
+            if role:
+                return role
+    return None
+
+
+def _extend_role(role: str, text: str) -> str:
+    """'Director of Product' in a subject -> 'Director of Product, Platforms' when the body says so."""
+    m = re.search(re.escape(role) + r"((?:,| –| -) [A-Z][\w/&-]*(?: (?:[A-Z&][\w/&-]*|of|and)){0,4}|"
+                  r" \([^()\n]{2,40}\))(?=[\s.,;:)]|$)", text)
+    if not m:
+        return role
+    tail = m.group(1)
+    if REQ_ID.fullmatch(tail) or re.search(r"\d{3,}|job id|req", tail, re.I):
+        return role
+    first = re.sub(r"^[,(–\s-]+", "", tail).split()[0].lower() if tail.strip(" ,(–-") else ""
+    if first in ("at", "in", "we", "i", "and", "the", "our", "based", "which", "for", "with"):
+        return role
+    if tail.startswith((" –", " -")) and not re.fullmatch(r" [–-] [A-Z][\w/&-]*(?: [A-Z&][\w/&-]*)?", tail):
+        return role
+    return _clean_role(role + tail)
+
+
+def find_role(subject: str, text: str, full_text: str = "") -> str | None:
+    """The job title from the subject, else the body; req ids and 'position' dropped."""
+    body = text[:MAX_TEXT_CHARS]
+    role = _role_from_subject(subject)
+    if role:
+        return _extend_role(role, body) if "," not in role else role
+    role = _role_from_body(body) or _role_from_body(full_text[:MAX_TEXT_CHARS])
+    return role
+
+
+# --- company ------------------------------------------------------------------------------------
+
+def _looks_like_person(name: str) -> bool:
+    words = re.sub(r"\([^)]*\)|,.*$", "", name).split()
+    words = [w for w in words if w.lower().strip(".") not in ("dr", "mr", "mrs", "ms", "miss", "prof")]
+    if not 1 <= len(words) <= 4:
+        return False
+    if any(_is_head(w) for w in words):
+        return False
+    if any(w.lower() in ORG_WORDS or _fold(w) in LEGAL for w in words):
+        return False
+    return all(re.fullmatch(r"[A-Z][\w'’.-]*|[A-Z]\.?|(?:de|van|von|da|del|la|le|bin|al)", w)
+               for w in words)
+
+
+def _matches_domain(name: str, label: str) -> bool:
+    key = _letters(company_key(name))
+    flat = re.sub(r"[^a-z0-9]", "", label)
+    if len(key) < 3 or len(flat) < 3:
+        return False
+    first = _letters(company_key(name).split()[0]) if company_key(name) else ""
+    return (flat.startswith(key) or key.startswith(flat) or flat in key
+            or (len(first) >= 4 and flat.startswith(first)))
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’]*", name)
+                   if w.lower() not in ("of", "and", "the", "for", "de")).lower()
+
+
+def _from_display(from_name: str) -> str | None:
+    name = (from_name or "").strip().strip("\"'")
+    if not name:
+        return None
+    m = re.search(r"\(([^()]+)\)\s*$", name)  # "Jane Doe (Northwind)"
+    if m and _looks_like_person(name[: m.start()]):
+        return _clean_company(m.group(1)) or None
+    m = re.match(r"(.+?)\s+(?:via|from|at|@)\s+(.+)$", name, re.I)  # "Northwind via Greenhouse"
+    if m:
+        left, right = m.group(1), m.group(2)
+        if _fold(right.strip()) in ATS_NAMES:
+            name = left
+        else:
+            return _clean_company(right) or None
+    if _fold(name) in ATS_NAMES:
+        return None
+    parts = [p for p in re.split(r"\s+[–—|·-]\s+", name) if p.strip()]
+    if len(parts) > 1:
+        cleaned = [_clean_company(p) for p in parts]
+        cleaned = [c for c in cleaned if c and _fold(c) not in ATS_NAMES]
+        orgish = [c for c in cleaned if not _looks_like_person(c) or len(c.split()) > 2]
+        pick = orgish or cleaned
+        return max(pick, key=len) if pick else None
+    cleaned = _clean_company(name)
+    if not cleaned or _fold(cleaned) in ATS_NAMES:
+        return None
+    return cleaned
+
+
+def _segment(flat: str, vocab: set[str]) -> list[str] | None:
+    """Split 'pritchardlawgroup' into known words: fewest unknown letters, then fewest words."""
+    n = len(flat)
+    best: list[tuple[int, int, list[str]] | None] = [None] * (n + 1)
+    best[0] = (0, 0, [])
+    for i in range(n):
+        if best[i] is None:
+            continue
+        unknown, count, words = best[i]
+        for j in range(i + 1, min(n, i + 24) + 1):
+            piece = flat[i:j]
+            cost = 0 if piece in vocab else len(piece)
+            cand = (unknown + cost, count + 1, words + [piece])
+            if best[j] is None or cand[:2] < best[j][:2]:
+                best[j] = cand
+    result = best[n]
+    if result is None or result[0] >= n:
+        return None
+    return result[2]
+
+
+def _domain_name(label: str, vocab: set[str] | None = None) -> str:
+    """'northwind-labs' -> 'Northwind Labs'; 'pritchardlawgroup' -> 'Pritchard Law Group'
+    when the words are known (org words, or words the email itself uses)."""
+    if vocab:
+        pieces = []
+        for chunk in (w for w in re.split(r"[-_]", label) if w):
+            seg = _segment(chunk, vocab | set(ORG_WORDS[:-4]))
+            pieces.extend(seg if seg else [chunk])
+        merged: list[str] = []
+        for piece in pieces:  # glue unknown fragments back to their neighbour
+            if merged and (piece not in vocab and piece not in ORG_WORDS) and len(piece) <= 2:
+                merged[-1] += piece
+            else:
+                merged.append(piece)
+        return " ".join(w.capitalize() for w in merged)
+    return _domain_name_plain(label)
+
+
+def _domain_name_plain(label: str) -> str:
+    """'northwind-labs' -> 'Northwind Labs'; 'bellhavensystems' -> 'Bellhaven Systems'."""
+    words = [w for w in re.split(r"[-_]", label) if w]
+    out = []
+    for word in words:
+        for org in sorted(ORG_WORDS, key=len, reverse=True):
+            if word.endswith(org) and len(word) - len(org) >= 3 and org not in ("io", "app", "ai", "hq"):
+                word = word[: -len(org)] + " " + org
+                break
+        out.append(word)
+    return " ".join(w.capitalize() if len(w) > 3 else w.upper() if len(w) <= 3 and w in ("ai", "hq") else w.capitalize()
+                    for w in " ".join(out).split())
+
+
+_SUBJECT_COMPANY = [re.compile(rx) for rx in (
+    rf"\b(?:applying|applied|application|apply|interviewing|interview|conversation|chat|offer|candidacy|career|"
+    rf"position|role|opening|[Ee]ngineer|[Mm]anager|[Dd]eveloper|[Aa]nalyst|[Dd]esigner|[Pp]lanner|"
+    rf"[A-Za-z]+)\s+(?:at|to|with|from|for)\s+({COMPANY_PHRASE.pattern})(?:\s+(?:is|has|was|–|-)\b.*)?\s*[!.]?$",
+    rf"\b[Yy]our\s+({COMPANY_PHRASE.pattern})\s+(?:application|offer|interview|candidacy)\b",
+    rf"^({COMPANY_PHRASE.pattern})\s+(?:invites|invited|would|wants|has|came|come|is)\b",
+    rf"^({COMPANY_PHRASE.pattern})\s*:\s",
+)]
+
+
+def _company_from_subject(subject: str) -> list[str]:
+    subject = re.sub(r"^\s*(?:(?:re|fw|fwd|sv|aw|tr|rv|res)\s*:\s*)+", "", subject, flags=re.I).strip()
+    found = []
+    for rx in _SUBJECT_COMPANY:
+        m = rx.search(subject)
+        if m:
+            found.append(m.group(1))
+    parts = _split_subject(subject)
+    if len(parts) > 1:
+        for part in (parts[0], parts[-1]):
+            words = part.split()
+            if (1 <= len(words) <= 5 and words[0][:1].isupper() and _fold(words[0]) not in SUBJECT_GENERIC
+                    and not any(_is_head(w) for w in words)
+                    and all(w[:1].isupper() or w.lower() in ("&", "and", "of", "<>") for w in words)
+                    and not re.search(r"\d", part)):
+                found.append(part)
+    else:
+        m = re.match(rf"^({COMPANY_PHRASE.pattern})\s+(?:update|news|feedback|offer)\b", subject)
+        if m and _fold(m.group(1).split()[0]) not in SUBJECT_GENERIC and not any(_is_head(w) for w in m.group(1).split()):
+            found.append(m.group(1))
+    return [c for c in (_clean_company(f) for f in found) if c and _fold(c) not in ATS_NAMES
+            and _fold(c.split()[0]) not in SUBJECT_GENERIC]
+
+
+def _company_from_body(text: str) -> list[str]:
+    found = []
+    low = text
+    for lead in BODY_LEADS:
+        for m in re.finditer(rf"\b(?i:{re.escape(lead)})\s+(?:(?i:the\s+team\s+at|us\s+at)\s+)?({COMPANY_PHRASE.pattern})",
+                             low):
+            phrase = m.group(1)
+            if not phrase[:1].isupper() and not phrase.lower().startswith("the "):
+                continue
+            found.append(phrase)
+    for m in re.finditer(rf"({COMPANY_PHRASE.pattern})\s+(?:is an equal opportunity|never asks|is authorised|"
+                         rf"has (?:come back|received)|came back)", text):
+        found.append(m.group(1))
+    out = []
+    for phrase in found:
+        phrase = re.split(r"\s+(?:and|for|in|on|the|to|is|as|we|i)\s+(?=[a-z])", phrase)[0]
+        cleaned = _clean_company(phrase)
+        if not cleaned or _fold(cleaned.split()[0]) in SUBJECT_GENERIC or _fold(cleaned) in ATS_NAMES:
+            continue
+        if _looks_like_person(cleaned) and len(cleaned.split()) == 2:
+            continue
+        if any(_is_head(w) for w in cleaned.split()):
+            continue
+        out.append(cleaned)
+    return out
+
+
+def _signature_lines(text: str) -> list[str]:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-SIGNATURE_LINES:]
+
+
+ORGISH = re.compile(r"\b(?:" + "|".join(ORG_WORDS[:-4]) + r"|university|college|school|council|county|"
+                    r"city|hospital|clinic|trust|society|association|foundation|district|authority|"
+                    r"academy|institute|centre|center|agency|services|service|industries|stores|"
+                    r"hotel|hotels|resorts|practice|firm|associates|brokers|department|library|"
+                    r"union|alliance|ministry|board|office|restaurant|cafe|café|bakery|dental|"
+                    r"medical|pharmacy|law|legal|accountants|solicitors|fabricators|supply|"
+                    r"manufacturing|construction|landscape|care|freight|distribution|company)\b", re.I)
+
+
+def _company_from_signature(text: str, person: str, label: str) -> list[str]:
+    """Names in the sign-off: 'Recruiter | Northwind', 'Northwind Ltd', 'Talent Team, Northwind'."""
+    found = []
+    previous_is_title = False
+    for line in _signature_lines(text):
+        is_title = False
+        if len(line) > 90 or line.startswith(">") or re.search(r"https?://|@\w|\d{3}|[?!]$", line):
+            previous_is_title = False
+            continue
+        parts = [p.strip() for p in re.split(r"\s+[|·•–—-]\s+|,\s+|\s+@\s+", line) if p.strip()]
+        title_seen = False
+        for index, part in enumerate(parts):
+            words = part.split()
+            if not words or len(words) > MAX_NAME_WORDS or not words[0][:1].isupper():
+                continue
+            if any(_is_head(w) for w in words) or _clean_company(part) != part and not _clean_company(part):
+                title_seen = is_title = True
+                continue
+            if person and (_fold(part) == _fold(person) or _fold(part) == _fold(person.split()[0])):
+                continue
+            cleaned = _clean_company(part)
+            if not cleaned:
+                title_seen = is_title = True
+                continue
+            legal = any(_fold(w.strip(".,")).rstrip(".") in {x.rstrip(".") for x in LEGAL} for w in words[1:])
+            trusted = (cleaned != part or legal or (label and _matches_domain(cleaned, label))
+                       or (ORGISH.search(cleaned) and not _looks_like_person(cleaned))
+                       or ((title_seen or previous_is_title) and index == len(parts) - 1
+                           and not (_looks_like_person(cleaned) and len(words) > 1)))
+            if trusted:
+                found.append(cleaned)
+        previous_is_title = is_title
+    return [f for f in found if f and _fold(f) not in ATS_NAMES
+            and _fold(f.split()[0]) not in ("re", "your", "our", "thank", "thanks", "hi", "hello", "we", "i")
+            and not re.search(r"\b(?:sent|regards|thanks|best|cheers|wishes|sincerely|from my|dear|hi|hello)\b", f, re.I)]
+
+
+def _extend_name(name: str, texts: list[str], label: str) -> str:
+    """'Rowanberry' -> 'Rowanberry Apps' when the text or the domain says the longer name."""
+    best = name
+    for text in texts:
+        for m in re.finditer(rf"\b{re.escape(name)}((?:[ \t]+(?:&[ \t]+)?[A-Z][\w'’&-]*){{1,4}})", text):
+            extra = []
+            for word in m.group(1).split():
+                if _fold(word) in LEGAL or _fold(word) in TEAM_WORDS:
+                    break
+                extra.append(word)
+            while extra and not ORGISH.search(extra[-1]):
+                extra.pop()
+            longer = _clean_company(" ".join([name] + extra))
+            if not extra or len(longer) <= len(best):
+                continue
+            if any(_is_head(w) for w in extra) or _fold(extra[0]) in SUBJECT_GENERIC:
+                continue
+            if label and not _matches_domain(longer, label) and _matches_domain(name, label):
+                # the domain spells the name: only accept words the domain also has
+                if not _letters(longer).startswith(re.sub(r"[^a-z0-9]", "", label)[: len(_letters(longer))]):
+                    continue
+            best = longer
+    if best == name and label:
+        flat = re.sub(r"[^a-z0-9]", "", label)
+        key = _letters(name)
+        rest = flat[len(key):] if flat.startswith(key) else ""
+        if rest and rest in ORG_WORDS and rest not in ("io", "app", "ai", "hq"):
+            best = f"{name} {rest.capitalize()}"
+    return best
+
+
+def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *,
+                      full_text: str = "") -> Employer:
+    """The employer (display form) and the job title of one email.
+
+    ``text`` is the cleaned newest reply; ``full_text`` the whole body (quotes,
+    signature, footer) used as a fallback.
+    """
+    from_name = from_name or ""
+    subject = subject or ""
+    text = (text or "")[:MAX_TEXT_CHARS]
+    full_text = (full_text or "")[:MAX_TEXT_CHARS]
+    domain = _domain(from_addr or "")
+    ats = is_ats_address(domain) if domain else False
+    free = _is_freemail(domain)
+    label = "" if (ats or free or not domain) else _registrable_label(domain)
+    agency = bool(label) and _is_agency_label(label)
+
+    display = _from_display(from_name)
+    person_name = ""
+    if display and not ats and _looks_like_person(display) and not (label and _matches_domain(display, label)):
+        person_name, display = display, None
+    if display and ats and re.search(r"\bvia\b", from_name, re.I) and _looks_like_person(display):
+        person_name, display = display, None
+
+    scores: dict[str, float] = {}
+    forms: dict[str, str] = {}
+
+    def add(name: str | None, score: float) -> None:
+        if not name:
+            return
+        key = company_key(name)
+        if not key or len(key) < 2:
+            return
+        if label:
+            if _matches_domain(name, label):
+                score += -2.0 if agency else 3.0
+            elif agency:
+                score += 1.0
+            else:
+                score -= 1.5
+        if key in scores:
+            scores[key] += score * 0.5 + 0.5
+            if len(name) > len(forms[key]):
+                forms[key] = name
+        else:
+            scores[key], forms[key] = score, name
+
+    for name in _company_from_subject(subject):
+        add(name, 3.0)
+    if display:
+        add(display, 3.5 if (ats or not _looks_like_person(display)) else 1.0)
+    for name in _company_from_body(text):
+        add(name, 2.0)
+    for name in _company_from_signature(text, person_name or from_name, label if not agency else ''):
+        add(name, 1.5)
+    if full_text and full_text != text:
+        for name in _company_from_body(full_text):
+            add(name, 0.8)
+        for name in _company_from_signature(full_text, person_name or from_name, label if not agency else ''):
+            add(name, 0.6)
+    if label and not agency:
+        vocab = {w for w in re.findall(r"[a-z]{3,}", _fold(" ".join((from_name, subject, text, full_text))))}
+        add(_domain_name(label, vocab), -1.0)
+    if label and not agency:
+        initials = label.split("-")[0]
+        for key in list(scores):
+            if len(initials) >= 3 and _initials(forms[key]) == initials:
+                scores[key] += 3.0
+
+    company = None
+    if scores:
+        key = max(scores, key=lambda k: (scores[k], len(k)))
+        company = _extend_name(forms[key], [text, full_text], label if not agency else "")
+    role = find_role(subject, text, full_text)
+    return Employer(company=company or None, role=role or None)
+
+
+__all__ = ["identify_employer", "company_key", "role_key", "is_ats_address", "find_role"]

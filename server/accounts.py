@@ -1,0 +1,102 @@
+"""Mail accounts: test the connection, then save the public settings and the secret apart.
+
+The store keeps host, port, security, auth and provider (never a secret); the secret goes
+to server.credentials (OS keyring or a Fernet-encrypted 0600 file). An account is saved
+only after a successful login, so a wrong password leaves nothing behind.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from . import config, credentials, imap
+from .errors import AccountError, NotFound
+from .presets import preset_for, preset_for_host
+
+PUBLIC_FIELDS = ("id", "email", "host", "port", "security", "auth", "provider", "last_error",
+                 "last_synced")
+EMAIL_RE = re.compile(r"^[^@\s<>]{1,200}@[^@\s<>]{1,253}$")
+MAX_SECRET_CHARS = 10_000  # an OAuth access token is ~2 KB; more is a paste accident
+
+
+def data_dir_of(store) -> Path:
+    path = getattr(store, "path", None)
+    return Path(path).parent if path else config.data_dir()
+
+
+def public(account: dict) -> dict:
+    """The account as the API and CLI show it: never a secret."""
+    return {key: account.get(key) for key in PUBLIC_FIELDS}
+
+
+def check_connection(*, email: str, secret: str, auth: str = "password", host=None, port=None,
+                    security=None, ca_file=None) -> imap.ServerSettings:
+    """Connect and log in once; AccountError (one sentence) when anything fails."""
+    email = (email or "").strip()
+    if not EMAIL_RE.match(email):
+        raise AccountError("That does not look like an email address.")
+    if auth not in ("password", "oauth"):
+        raise AccountError("The sign-in method must be password or oauth.")
+    if not secret or len(secret) > MAX_SECRET_CHARS:
+        raise AccountError("A password (or an app password) is needed." if auth == "password"
+                           else "An OAuth access token is needed.")
+    settings = imap.resolve_settings(email, host, port, security)
+    client = imap.open_session(settings, email, secret, auth=auth, email=email, ca_file=ca_file)
+    try:
+        client.logout()
+    except Exception:
+        pass
+    return settings
+
+
+def add_account(store, *, email: str, secret: str, auth: str = "password", host=None, port=None,
+                security=None, ca_file=None) -> dict:
+    """Test the connection, then save the account and its secret; return the public dict."""
+    email = (email or "").strip()
+    for existing in store.list_accounts():
+        if existing["email"].lower() == email.lower():
+            raise AccountError(f"{email} is already connected; remove it first to change its settings.")
+    settings = check_connection(email=email, secret=secret, auth=auth, host=host, port=port,
+                               security=security, ca_file=ca_file)
+    preset = preset_for_host(settings.host) or (preset_for(email) if host is None else None)
+    account_id = store.add_account(email=email, host=settings.host, port=settings.port,
+                                   security=settings.security, auth=auth,
+                                   provider=preset.provider if preset else None)
+    try:
+        credentials.save_secret(account_id, secret, data_dir=data_dir_of(store))
+    except BaseException:
+        store.remove_account(account_id)
+        raise
+    return public(store.get_account(account_id))
+
+
+def list_accounts(store) -> list[dict]:
+    return [public(a) for a in store.list_accounts()]
+
+
+def find_account(store, ref) -> dict:
+    """An account by id or email; NotFound otherwise."""
+    ref = str(ref).strip()
+    for account in store.list_accounts():
+        if str(account["id"]) == ref or account["email"].lower() == ref.lower():
+            return account
+    raise NotFound(f"No account {ref} is connected.")
+
+
+def remove_account(store, account_id: int) -> bool:
+    """Forget the account, its sync state and its secret; its messages stay."""
+    gone = store.remove_account(int(account_id))
+    credentials.delete_secret(int(account_id), data_dir=data_dir_of(store))
+    return gone
+
+
+def open_account(store, account: dict, *, ca_file=None, read_timeout: float = imap.READ_TIMEOUT):
+    """A logged-in IMAPClient for a saved account; AccountError with a sentence otherwise."""
+    secret = credentials.load_secret(account["id"], data_dir=data_dir_of(store))
+    settings = imap.ServerSettings(account["host"], int(account["port"]), account["security"])
+    return imap.open_session(settings, account["email"], secret, auth=account.get("auth") or "password",
+                             email=account["email"], ca_file=ca_file, read_timeout=read_timeout)
+
+
+__all__ = ["add_account", "list_accounts", "remove_account", "find_account", "open_account",
+           "check_connection", "public"]

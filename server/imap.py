@@ -1,0 +1,409 @@
+"""IMAP: open a verified connection, log in, and small pure helpers for the protocol.
+
+The connection side (connect, login, check_imap4rev1) raises AccountError with one sentence
+for the user (see describe_error). The pure side never touches a socket and is tested with
+literal imapclient values:
+
+- text_parts(bodystructure): which parts to fetch (text/plain, else text/html, plus
+  text/calendar), by BODYSTRUCTURE, never attachments.
+- header_info(raw_header_bytes): the prefilter's HeaderInfo from fetched header fields.
+- choose_folders(list_folders_result, gmail): INBOX, the \\Sent folder, \\All or \\Archive.
+- build_raw(header, parts): an RFC 822 message for parsers.mime from the pieces fetched.
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import re
+import socket
+import ssl
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email import policy as email_policy
+
+from .errors import AccountError
+from .prefilter import HeaderInfo
+from .presets import preset_for, preset_for_host
+
+CONNECT_TIMEOUT = 15.0   # seconds to open a TCP connection: a reachable server answers in far less
+READ_TIMEOUT = 60.0      # seconds for one response; big FETCH batches stream well within this
+ENV_CA_FILE = "STANDING_IMAP_CA_FILE"  # extra CA to trust (test servers, Proton Bridge's cert)
+
+# Header fields fetched for every message (the prefilter and the message's identity).
+HEADER_FIELDS = ("FROM", "TO", "CC", "SUBJECT", "DATE", "MESSAGE-ID", "IN-REPLY-TO",
+                 "REFERENCES", "LIST-ID", "LIST-UNSUBSCRIBE", "PRECEDENCE", "AUTO-SUBMITTED",
+                 "CONTENT-TYPE", "REPLY-TO", "SENDER")
+HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS ({})]".format(" ".join(HEADER_FIELDS))
+HEADER_KEY = "BODY[HEADER.FIELDS ({})]".format(" ".join(HEADER_FIELDS)).encode()
+MAX_TEXT_PARTS = 4       # plain or html, plus an invite or two; more is junk or an attack
+MAX_BODYSTRUCTURE_DEPTH = 20  # nested multiparts deeper than this are not real mail
+
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+
+
+def is_loopback(host: str) -> bool:
+    host = (host or "").strip().strip("[]").lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str
+    port: int
+    security: str  # tls | starttls | plain
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def resolve_settings(email: str, host=None, port=None, security=None) -> ServerSettings:
+    """Fill host/port/security from the provider preset; check them. Raises AccountError."""
+    preset = preset_for(email)
+    if not host and preset is None:
+        raise AccountError(f"No mail server is known for {email.rsplit('@', 1)[-1] or 'this address'}; "
+                           "give the IMAP server with --host (and --port if it is not 993).")
+    host = (host or preset.host).strip()
+    if security is None:
+        security = preset.security if preset and host == preset.host else "tls"
+    security = security.lower()
+    if security not in ("tls", "starttls", "plain"):
+        raise AccountError("The security setting must be tls, starttls or plain.")
+    if port is None:
+        port = preset.port if preset and host == preset.host else (993 if security == "tls" else 143)
+    try:
+        port = int(port)
+    except (TypeError, ValueError):
+        raise AccountError("The port must be a number between 1 and 65535.") from None
+    if not 0 < port < 65536:
+        raise AccountError("The port must be a number between 1 and 65535.")
+    if security == "plain" and not is_loopback(host):
+        raise AccountError(f"An unencrypted connection to {host} would send your password in clear; "
+                           "use tls or starttls (plain is allowed only for a server on this machine).")
+    return ServerSettings(host, port, security)
+
+
+def ssl_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """Certificate-verifying context; `ca_file` (or STANDING_IMAP_CA_FILE) is trusted in addition."""
+    ctx = ssl.create_default_context()
+    extra = ca_file or os.environ.get(ENV_CA_FILE)
+    if extra:
+        ctx.load_verify_locations(cafile=extra)
+    return ctx
+
+
+def help_suffix(email: str, host: str) -> str:
+    preset = preset_for_host(host) or preset_for(email)
+    if preset and preset.help_url:
+        return f" {preset.provider} needs an app password for IMAP: see {preset.help_url}"
+    return ""
+
+
+def describe_error(err: BaseException, settings: ServerSettings, *, email: str = "",
+                   auth: str = "password") -> str:
+    """One sentence for the user about a failed connection or login (never the secret)."""
+    from imapclient.exceptions import CapabilityError, LoginError
+    import imaplib
+    where, host = settings.where, settings.host
+    if isinstance(err, AccountError):
+        return str(err)
+    if isinstance(err, LoginError) or (isinstance(err, imaplib.IMAP4.error)
+                                       and "auth" in str(err).lower()):
+        if auth == "oauth":
+            return (f"{host} refused the access token for {email}; get a fresh OAuth access "
+                    "token (they expire after about an hour) and try again.")
+        return (f"{host} refused the email address or password for {email}."
+                + (help_suffix(email, host) or " Check them and try again."))
+    if isinstance(err, CapabilityError):
+        return f"The server at {where} does not offer what is needed: {err}."
+    if isinstance(err, socket.gaierror):
+        return f"The mail server {host} could not be found; check the server name."
+    if isinstance(err, ssl.SSLCertVerificationError):
+        why = getattr(err, "verify_message", "") or "not trusted"
+        return (f"The certificate of {host} could not be verified ({why}), so no connection was made; "
+                f"if you trust this server, give its CA certificate in {ENV_CA_FILE}.")
+    if isinstance(err, ssl.SSLError):
+        other = "STARTTLS" if settings.security == "tls" else "TLS on port 993"
+        return (f"A secure connection to {where} could not be set up; the server may expect "
+                f"{other} or a different port.")
+    if isinstance(err, ConnectionRefusedError):
+        return f"Nothing answered on {where}; check the server name and port."
+    if isinstance(err, (socket.timeout, TimeoutError)):
+        return (f"The mail server at {where} did not answer in time; check the port and security "
+                "setting, or try again later.")
+    if isinstance(err, (ConnectionResetError, BrokenPipeError, EOFError)) or (
+            isinstance(err, imaplib.IMAP4.abort)):
+        return f"The connection to {where} was closed by the server; check the port and security setting."
+    if isinstance(err, OSError):
+        return f"Could not connect to {where}: {err.strerror or 'network error'}."
+    if isinstance(err, imaplib.IMAP4.error):
+        return f"The server at {where} answered with an error: {str(err)[:200]}."
+    return f"Could not talk to the mail server at {where}."
+
+
+def connect(settings: ServerSettings, *, ca_file: str | None = None,
+            connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT):
+    """An IMAPClient with TLS verified (tls or starttls) or plain on loopback only.
+
+    Raises the underlying socket/ssl/imap error; callers map it with describe_error.
+    """
+    from imapclient import IMAPClient, SocketTimeout
+    timeout = SocketTimeout(connect=connect_timeout, read=read_timeout)
+    if settings.security == "plain" and not is_loopback(settings.host):
+        raise AccountError("Unencrypted IMAP is allowed only for a server on this machine.")
+    if settings.security == "tls":
+        return IMAPClient(settings.host, settings.port, ssl=True, ssl_context=ssl_context(ca_file),
+                          timeout=timeout)
+    client = IMAPClient(settings.host, settings.port, ssl=False, timeout=timeout)
+    if settings.security == "starttls":
+        try:
+            if b"STARTTLS" not in client.capabilities():
+                raise AccountError(f"The server at {settings.where} does not offer STARTTLS; "
+                                   "use tls (usually port 993).")
+            client.starttls(ssl_context(ca_file))
+        except BaseException:
+            _quiet_close(client)
+            raise
+    return client
+
+
+def _quiet_close(client) -> None:
+    try:
+        client.shutdown()
+    except Exception:
+        pass
+
+
+def login(client, user: str, secret: str, auth: str = "password") -> None:
+    if auth == "oauth":
+        client.oauth2_login(user, secret)
+    else:
+        client.login(user, secret)
+
+
+def check_imap4rev1(client, settings: ServerSettings) -> None:
+    caps = set(client.capabilities())
+    if not caps & {b"IMAP4REV1", b"IMAP4REV2"}:
+        raise AccountError(f"The server at {settings.where} does not speak IMAP4rev1, "
+                           "which this program needs.")
+
+
+def open_session(settings: ServerSettings, user: str, secret: str, *, auth="password",
+                 email: str = "", ca_file: str | None = None, read_timeout: float = READ_TIMEOUT):
+    """Connect, log in and check the server; AccountError with one sentence on any failure."""
+    client = None
+    try:
+        client = connect(settings, ca_file=ca_file, read_timeout=read_timeout)
+        check_imap4rev1(client, settings)
+        login(client, user, secret, auth)
+        return client
+    except AccountError:
+        if client is not None:
+            _quiet_close(client)
+        raise
+    except Exception as err:
+        if client is not None:
+            _quiet_close(client)
+        raise AccountError(describe_error(err, settings, email=email or user, auth=auth)) from None
+
+
+# -- pure helpers ------------------------------------------------------------------------
+
+def _s(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace")
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class TextPart:
+    section: str        # "1", "1.2", ...: the BODY[section] to fetch
+    mime_type: str      # "text/plain"
+    charset: str | None
+    encoding: str       # Content-Transfer-Encoding, e.g. "base64"
+    size: int           # declared encoded size in octets
+
+
+def _params(value) -> dict:
+    out = {}
+    if isinstance(value, (list, tuple)):
+        for i in range(0, len(value) - 1, 2):
+            out[_s(value[i]).lower()] = _s(value[i + 1])
+    return out
+
+
+def _disposition(part) -> str:
+    for item in part[7:]:
+        if isinstance(item, (list, tuple)) and item and isinstance(item[0], (bytes, str)):
+            word = _s(item[0]).lower()
+            if word in ("attachment", "inline"):
+                return word
+    return ""
+
+
+def _leaves(structure, prefix: str, depth: int, out: list) -> None:
+    if depth > MAX_BODYSTRUCTURE_DEPTH or not isinstance(structure, (list, tuple)) or not structure:
+        return
+    if isinstance(structure[0], (list, tuple)):  # multipart: parts..., subtype, ...
+        index = 0
+        for child in structure:
+            if not isinstance(child, (list, tuple)) or not child or not isinstance(
+                    child[0], (list, tuple, bytes, str)):
+                break
+            if not isinstance(child[0], (list, tuple)) and len(child) < 7:
+                break
+            index += 1
+            _leaves(child, f"{prefix}.{index}" if prefix else str(index), depth + 1, out)
+        return
+    if len(structure) < 7:
+        return
+    mime_type = f"{_s(structure[0]).lower()}/{_s(structure[1]).lower()}"
+    try:
+        size = int(structure[6] or 0)
+    except (TypeError, ValueError):
+        size = 0
+    out.append((prefix or "1", mime_type, _params(structure[2]), _s(structure[5]).lower() or "7bit",
+                size, _disposition(structure)))
+
+
+def text_parts(bodystructure) -> list[TextPart]:
+    """The parts worth reading: every inline text/plain, else the first text/html, plus
+    text/calendar (even as an attachment: invites come that way). Never other attachments.
+
+    >>> text_parts((b'text', b'plain', (b'charset', b'utf-8'), None, None, b'7bit', 12, 1))
+    [TextPart(section='1', mime_type='text/plain', charset='utf-8', encoding='7bit', size=12)]
+    """
+    leaves: list = []
+    _leaves(bodystructure, "", 0, leaves)
+    plain, html, calendar = [], [], []
+    for section, mime_type, params, encoding, size, disposition in leaves:
+        part = TextPart(section, mime_type, params.get("charset"), encoding, size)
+        if mime_type == "text/calendar":
+            calendar.append(part)
+        elif disposition == "attachment" or params.get("name"):
+            continue
+        elif mime_type == "text/plain":
+            plain.append(part)
+        elif mime_type == "text/html":
+            html.append(part)
+    chosen = (plain or html[:1]) + calendar
+    return chosen[:MAX_TEXT_PARTS]
+
+
+_HEADER_PARSER = BytesHeaderParser(policy=email_policy.compat32)
+
+
+def header_info(raw_header: bytes) -> HeaderInfo:
+    """The prefilter's view of fetched header fields (decoded, addresses lowercased)."""
+    from parsers.mime import decode_header, parse_address
+    msg = _HEADER_PARSER.parsebytes(raw_header or b"")
+
+    def get(name: str) -> str:
+        value = msg.get(name)
+        return decode_header(str(value)) if value is not None else ""
+
+    name, addr = parse_address(msg.get("From") and str(msg.get("From")))
+    to = tuple(a for a in (parse_address(x.strip())[1] for x in get("To").split(",")) if a)
+    refs = tuple(re.findall(r"<[^<>\s]+>", get("References")))[-50:]
+    irt = re.findall(r"<[^<>\s]+>", get("In-Reply-To"))
+    mid = re.findall(r"<[^<>\s]+>", get("Message-ID"))
+    return HeaderInfo(from_name=name, from_addr=addr, to=to, subject=get("Subject"),
+                      message_id=mid[0] if mid else None, in_reply_to=irt[0] if irt else None,
+                      references=refs, list_id=get("List-Id"),
+                      list_unsubscribe=get("List-Unsubscribe"), precedence=get("Precedence"),
+                      auto_submitted=get("Auto-Submitted"))
+
+
+def choose_folders(folders, *, gmail: bool = False) -> list[tuple[str, str]]:
+    """(name, role) to sync from LIST/XLIST output: Sent first (the user's own mail must be
+    known before replies to it), then INBOX, then \\All or else \\Archive.
+
+    >>> choose_folders([((b'\\\\HasNoChildren',), b'/', 'INBOX'),
+    ...                 ((b'\\\\Sent',), b'/', 'Sent')])
+    [('Sent', 'sent'), ('INBOX', 'inbox')]
+    """
+    by_flag: dict[str, str] = {}
+    inbox = "INBOX"
+    for flags, _delim, name in folders:
+        flagset = {_s(f).lower() for f in flags}
+        if "\\noselect" in flagset or "\\nonexistent" in flagset:
+            continue
+        if _s(name).upper() == "INBOX" or "\\inbox" in flagset:
+            inbox = name if _s(name).upper() != "INBOX" else "INBOX"
+        for flag in ("\\sent", "\\all", "\\archive", "\\allmail"):
+            if flag in flagset and flag not in by_flag:
+                by_flag[flag] = name
+    chosen = []
+    if "\\sent" in by_flag:
+        chosen.append((by_flag["\\sent"], "sent"))
+    chosen.append((inbox, "inbox"))
+    everything = by_flag.get("\\all") or by_flag.get("\\allmail")
+    if everything:
+        chosen.append((everything, "all"))
+    elif "\\archive" in by_flag:
+        chosen.append((by_flag["\\archive"], "archive"))
+    return chosen
+
+
+_B64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]")
+
+
+def _trim_encoded(data: bytes, encoding: str, truncated: bool) -> bytes:
+    """A capped prefix must still decode: cut base64 to whole quanta, QP before a split escape."""
+    if not truncated:
+        return data
+    if encoding == "base64":
+        clean = _B64_JUNK.sub(b"", data)
+        clean = clean[: len(clean) - len(clean) % 4]
+        return b"\r\n".join(clean[i:i + 76] for i in range(0, len(clean), 76))
+    if encoding == "quoted-printable":
+        tail = data[-3:]
+        cut = tail.rfind(b"=")
+        if cut >= 0:
+            return data[: len(data) - 3 + cut]
+    return data
+
+
+_DROP_HEADERS = {"content-type", "content-transfer-encoding", "mime-version"}
+
+
+def build_raw(header: bytes, parts: list[tuple[TextPart, bytes, bool]]) -> bytes:
+    """An RFC 822 message from fetched header fields and text parts (still transfer-encoded).
+
+    parts: (part, data, truncated). One part becomes a single-part message; several become
+    multipart/mixed. The original Content-Type is replaced by the parts' own.
+    """
+    lines = []
+    for line in re.split(rb"\r?\n(?![ \t])", header.strip()):
+        name = line.split(b":", 1)[0].strip().lower().decode("ascii", "replace")
+        if line.strip() and name not in _DROP_HEADERS:
+            lines.append(line.rstrip(b"\r\n"))
+    head = b"\r\n".join(lines)
+
+    def part_head(part: TextPart) -> bytes:
+        ctype = part.mime_type
+        if part.charset:
+            ctype += f'; charset="{part.charset}"'
+        return (f"Content-Type: {ctype}\r\nContent-Transfer-Encoding: {part.encoding}\r\n"
+                .encode("ascii", "replace"))
+
+    if not parts:
+        return head + b"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n\r\n"
+    if len(parts) == 1:
+        part, data, truncated = parts[0]
+        return (head + b"\r\nMIME-Version: 1.0\r\n" + part_head(part) + b"\r\n"
+                + _trim_encoded(data, part.encoding, truncated))
+    boundary = b"=_standing_" + hashlib.sha1(header).hexdigest()[:16].encode()  # stable: same raw on refetch
+    out = [head, b"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"",
+           boundary, b"\"\r\n\r\n"]
+    for part, data, truncated in parts:
+        out += [b"--", boundary, b"\r\n", part_head(part), b"\r\n",
+                _trim_encoded(data, part.encoding, truncated), b"\r\n"]
+    out += [b"--", boundary, b"--\r\n"]
+    return b"".join(out)

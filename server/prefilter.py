@@ -1,0 +1,179 @@
+"""Pure: from a message's headers alone, is it worth fetching its text to read it?
+
+The sync fetches headers for every message and bodies only for candidates, so this filter
+decides what the classifier ever sees. Missing an employer's mail is much worse than
+fetching a newsletter, so the rules lean to "yes": a message is skipped only when it is
+clearly bulk or automated AND nothing in its sender or subject looks like hiring. Recall
+on the corpus's employer mail is measured by tests/test_sync.py and bench/sync.py.
+
+    >>> info = HeaderInfo(from_name="Acme Careers", from_addr="no-reply@greenhouse.io",
+    ...                   subject="Your application")
+    >>> is_candidate(info)
+    True
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Relays employers write through; their mail is always read (DESIGN: ATS-aware).
+ATS_DOMAINS = (
+    "greenhouse.io", "greenhouse-mail.io", "lever.co", "myworkday.com", "myworkdayjobs.com",
+    "workday.com", "icims.com", "smartrecruiters.com", "ashbyhq.com", "workablemail.com",
+    "workable.com", "jobvite.com", "bamboohr.com", "taleo.net", "successfactors.com",
+    "successfactors.eu", "sapsf.com", "recruitee.com", "teamtailor.com", "teamtailor-mail.com",
+    "personio.de", "personio.com", "breezy.hr", "jazzhr.com", "applytojob.com", "pinpointhq.com",
+    "comeet.co", "recruiterbox.com", "hire.lever.co", "oraclecloud.com", "avature.net",
+    "phenompeople.com", "eightfold.ai", "gem.com", "paradox.ai", "rippling.com", "dover.com",
+)
+
+# Job boards and social networks: their mail is mostly alerts, read only when it is about
+# an application the user made ("your application was sent to ...").
+JOB_BOARD_DOMAINS = (
+    "linkedin.com", "indeed.com", "indeedemail.com", "glassdoor.com", "ziprecruiter.com",
+    "monster.com", "dice.com", "seek.com.au", "reed.co.uk", "totaljobs.com", "wellfound.com",
+    "otta.com", "hired.com", "simplyhired.com", "careerbuilder.com", "naukri.com", "stepstone.de",
+    "jobs.ch", "angel.co", "handshake.com", "joinhandshake.com", "welcometothejungle.com",
+    "meetup.com", "eventbrite.com",
+)
+
+FREEMAIL_DOMAINS = frozenset((
+    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "ymail.com", "hotmail.com",
+    "hotmail.co.uk", "outlook.com", "live.com", "msn.com", "aol.com", "icloud.com", "me.com",
+    "mac.com", "proton.me", "protonmail.com", "pm.me", "gmx.com", "gmx.net", "gmx.de",
+    "mail.com", "zoho.com", "yandex.com", "yandex.ru", "fastmail.com", "web.de", "qq.com",
+))
+
+# Subjects about one's own application. Broad on purpose: they only rescue mail that the
+# bulk/automated rules would otherwise skip.
+HIRING_WORDS = re.compile(
+    r"\b(appl(?:y|ied|ying|icant|ication)s?|interview\w*|offer(?: letter)?|position|role|"
+    r"candida\w+|recruit\w*|hiring|hire[ds]?|jobs?|career\w*|vacanc\w+|opening|opportunit\w+|"
+    r"assessment|shortlist\w*|referees?|references?|next steps?|on-?site|screen(?:ing)?|"
+    r"talent|requisition|r[ée]sum[ée]|cv|employment|internship|graduate|trainee|start date|"
+    r"outcome|feedback|submission|take-?home|exercise|final round|panel|availability|"
+    r"schedul\w+|status|decision|appointment of|contract|onboarding|background check|"
+    r"selection|placement|headhunt\w*|staffing|people team|hr)\b",
+    re.IGNORECASE)
+
+# Phrases that mark alerts and marketing even when a hiring word is present.
+ALERT_WORDS = re.compile(
+    r"\b(job alerts?|jobs? (?:you may|for you|near you|matching)|new jobs?|recommended jobs?|"
+    r"jobs? recommendations?|webinar|workshop|newsletter|digest|% off|sale|discount|"
+    r"is hiring|are hiring|hiring now|people also viewed|who viewed your profile|"
+    r"salary report|weekly roundup|masterclass|course)\b",
+    re.IGNORECASE)
+
+# Application-specific phrases that keep job-board and alert-looking mail anyway.
+OWN_APPLICATION = re.compile(
+    r"\b(your application|application (?:to|for|was|has|received|status|update)|"
+    r"applied (?:to|for)|interview (?:invitation|request|with)|invitation to interview|"
+    r"offer (?:of|from|letter)|your offer|next steps|thank(?:s| you) for applying)\b",
+    re.IGNORECASE)
+
+# Local parts of automated senders (receipts, alerts, newsletters).
+AUTOMATED_LOCAL = re.compile(
+    r"^(no-?reply|do-?not-?reply|donotreply|notifications?|notify|alerts?|news(?:letter)?s?|"
+    r"digest|deals|offers|promo(?:tions?)?|marketing|billing|receipts?|orders?|invoices?|"
+    r"reminders?|updates?|info|hello|team|support|events|mailer(?:-daemon)?|bounce\w*|"
+    r"store|shop|account(?:s)?|security|service)([+._-].*)?$",
+    re.IGNORECASE)
+
+# Local parts that say "the hiring side" even on an unknown domain.
+HIRING_LOCAL = re.compile(
+    r"(career|jobs?|recruit|talent|hr\b|^hr|people|hiring|resourcing|staffing|vacanc|"
+    r"applicant|candidate|graduate|examresult)", re.IGNORECASE)
+
+BULK_PRECEDENCE = ("bulk", "list", "junk")
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    """The header fields the prefilter reads (decoded; addresses lowercased)."""
+
+    from_name: str = ""
+    from_addr: str = ""
+    to: tuple[str, ...] = ()
+    subject: str = ""
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    list_id: str = ""
+    list_unsubscribe: str = ""
+    precedence: str = ""
+    auto_submitted: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+def _domain(addr: str) -> str:
+    return addr.rsplit("@", 1)[-1].lower() if "@" in addr else ""
+
+
+def _under(domain: str, suffixes) -> bool:
+    return any(domain == s or domain.endswith("." + s) for s in suffixes)
+
+
+def is_ats_domain(addr: str) -> bool:
+    return _under(_domain(addr), ATS_DOMAINS)
+
+
+def is_freemail(addr: str) -> bool:
+    return _domain(addr) in FREEMAIL_DOMAINS
+
+
+def is_bulk(info: HeaderInfo) -> bool:
+    """Mailing-list or bulk mail by its headers (List-Id, List-Unsubscribe, Precedence)."""
+    return bool(info.list_id.strip() or info.list_unsubscribe.strip()
+                or info.precedence.strip().lower() in BULK_PRECEDENCE)
+
+
+def is_automated(info: HeaderInfo) -> bool:
+    """Sent by a machine: Auto-Submitted (not "no"), or a noreply/news/billing-like sender."""
+    auto = info.auto_submitted.strip().lower()
+    local = info.from_addr.split("@", 1)[0]
+    return (bool(auto) and auto != "no") or bool(AUTOMATED_LOCAL.match(local))
+
+
+def reason(info: HeaderInfo, *, user_addresses=frozenset(), known_ids=frozenset()) -> str | None:
+    """Why the message is a candidate (a short tag), or None when its body can be skipped.
+
+    `user_addresses`: the user's own addresses (their mail is always kept: it joins threads).
+    `known_ids`: Message-IDs already kept (own mail, earlier candidates); a reply in such a
+    thread is kept whatever it says. A callable `known_ids(mid) -> bool` also works.
+    """
+    sender = info.from_addr.lower()
+    if sender and sender in user_addresses:
+        return "own"
+    linked = [info.in_reply_to, *info.references]
+    check = known_ids if callable(known_ids) else known_ids.__contains__
+    if any(mid and check(mid) for mid in linked):
+        return "thread"
+    if is_ats_domain(sender):
+        return "ats"
+    subject = info.subject or ""
+    hiring_subject = bool(HIRING_WORDS.search(subject))
+    own_application = bool(OWN_APPLICATION.search(subject))
+    hiring_sender = bool(HIRING_LOCAL.search(sender.split("@", 1)[0])
+                         or HIRING_WORDS.search(info.from_name or ""))
+    board = _under(_domain(sender), JOB_BOARD_DOMAINS)
+    alert = bool(ALERT_WORDS.search(subject))
+    if board or alert:
+        return "application-notice" if own_application else None
+    if is_bulk(info):
+        if own_application or (hiring_subject and hiring_sender):
+            return "bulk-but-hiring"
+        return None
+    if is_automated(info) and not is_freemail(sender):
+        if hiring_subject or hiring_sender:
+            return "automated-hiring"
+        return None
+    # Written by a person (or a company's own address) to the user: read it.
+    return "direct"
+
+
+def is_candidate(info: HeaderInfo, *, user_addresses=frozenset(), known_ids=frozenset()) -> bool:
+    return reason(info, user_addresses=user_addresses, known_ids=known_ids) is not None
+
+
+__all__ = ["HeaderInfo", "reason", "is_candidate", "is_bulk", "is_automated", "is_ats_domain",
+           "is_freemail", "ATS_DOMAINS", "FREEMAIL_DOMAINS"]

@@ -1,0 +1,499 @@
+"""Read-only mailbox sync: one Syncer over the store, and SyncService for `standing serve`.
+
+Read-only by construction: folders are opened with EXAMINE (select_folder(readonly=True))
+and only BODY.PEEK items are fetched, so no flag (not even \\Seen) ever changes; no STORE,
+COPY, MOVE, EXPUNGE or APPEND is ever sent.
+
+Per folder the store keeps UIDVALIDITY, the last UID stored and HIGHESTMODSEQ. A resync
+first compares the EXAMINE answer (HIGHESTMODSEQ with CONDSTORE, else UIDNEXT) with the saved
+state, so a mailbox with nothing new costs one EXAMINE per folder. A UIDVALIDITY change
+forgets the folder's UIDs and reads it again, skipping every Message-ID already stored.
+
+Per batch of UIDs: headers + RFC822.SIZE + BODYSTRUCTURE for every message, then text parts
+(capped) only for the prefilter's candidates; the last UID is saved after each batch so a
+dropped connection resumes where it stopped.
+"""
+from __future__ import annotations
+
+import dataclasses
+import imaplib
+import logging
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from . import accounts as accounts_mod
+from . import imap, prefilter
+from .errors import AccountError, StandingError
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500                 # UIDs per FETCH: bounds memory and stays under server line limits
+TEXT_PART_CAP = 200_000          # bytes of one text part: the newest reply is at the top
+MAX_MESSAGE_SIZE = 40_000_000    # declared RFC822.SIZE above this is recorded, never loaded
+DEFAULT_WINDOW_DAYS = 365        # the first sync reads the last 12 months
+IDLE_RENEW_SECONDS = 25 * 60     # RFC 2177: re-issue IDLE before servers' 30-minute cut-off
+IDLE_CHECK_SECONDS = 1.0         # how often an idling thread looks at its stop flag
+POLL_SECONDS = 60.0              # servers without IDLE are polled this often
+BACKOFF_SECONDS = (1, 2, 5, 10, 30, 60, 120)  # retry delays after a dropped connection
+MAX_ATTEMPTS = 6                 # per sync run; then the error is shown and the service waits
+
+NETWORK_ERRORS = (OSError, imaplib.IMAP4.abort, EOFError, ssl.SSLError, socket.timeout)
+
+
+def _iso_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class SyncResult:
+    seen: int = 0          # messages whose headers were read
+    candidates: int = 0    # messages whose text was fetched (or recorded as too large)
+    stored: int = 0        # new rows in the store
+    skipped: int = 0       # already stored (other folder, earlier run) or not candidates
+    errors: int = 0        # bad messages recorded and skipped
+    bytes_fetched: int = 0
+    folders: list = field(default_factory=list)
+
+
+def _header_bytes(item: dict) -> bytes:
+    for key, value in item.items():
+        if isinstance(key, bytes) and key.startswith(b"BODY[HEADER"):
+            return value or b""
+    return b""
+
+
+def _section_bytes(item: dict, section: str) -> bytes:
+    want = f"BODY[{section}]".encode()
+    for key, value in item.items():
+        if isinstance(key, bytes) and key.startswith(want):
+            return value or b""
+    return b""
+
+
+class Syncer:
+    """Sync one account's folders into the store. Not thread-safe: one per thread."""
+
+    def __init__(self, store, account: dict, *, window_days: int = DEFAULT_WINDOW_DAYS,
+                 batch_size: int = BATCH_SIZE, part_cap: int = TEXT_PART_CAP,
+                 max_message_size: int = MAX_MESSAGE_SIZE, ca_file: str | None = None,
+                 progress=None, now: datetime | None = None, client=None,
+                 read_timeout: float = imap.READ_TIMEOUT):
+        self.store = store
+        self.account = account
+        self.window_days = window_days
+        self.batch_size = batch_size
+        self.part_cap = part_cap
+        self.max_message_size = max_message_size
+        self.ca_file = ca_file
+        self.progress = progress  # callable(phase, done, total)
+        self.now = now
+        self.client = client
+        self.read_timeout = read_timeout
+        self.result = SyncResult()
+        self._kept: set[str] = set()
+        self._done = 0
+        self._total = 0
+
+    # -- connection ------------------------------------------------------------------------
+
+    def connect(self):
+        if self.client is None:
+            self.client = accounts_mod.open_account(self.store, self.account, ca_file=self.ca_file,
+                                                    read_timeout=self.read_timeout)
+        return self.client
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            try:
+                client.logout()
+            except Exception:
+                try:
+                    client.shutdown()
+                except Exception:
+                    pass
+
+    # -- progress --------------------------------------------------------------------------
+
+    def _report(self, phase: str) -> None:
+        try:
+            self.store.set_sync_status(state="syncing", phase=phase, done=self._done, total=self._total)
+        except Exception:  # progress is nice to have; a busy database must not stop the sync
+            log.debug("could not write sync progress", exc_info=True)
+        if self.progress:
+            self.progress(phase, self._done, self._total)
+
+    # -- the sync --------------------------------------------------------------------------
+
+    def folders(self) -> list[tuple[str, str]]:
+        client = self.connect()
+        listed = client.list_folders()
+        flags = {f for flagset, _, _ in listed for f in flagset}
+        if not flags & {b"\\Sent", b"\\All", b"\\Archive"} and b"XLIST" in client.capabilities():
+            listed = client.xlist_folders()
+        return imap.choose_folders(listed, gmail=self.gmail)
+
+    @property
+    def gmail(self) -> bool:
+        return b"X-GM-EXT-1" in self.connect().capabilities()
+
+    def sync(self, only: list[tuple[str, str]] | None = None) -> SyncResult:
+        """One pass over the account's folders (or `only`). Network errors propagate."""
+        client = self.connect()
+        folders = only or self.folders()
+        plans = []
+        for name, role in folders:
+            plan = self._plan(client, name, role)
+            if plan is not None:
+                plans.append(plan)
+                self._total += len(plan["uids"])
+        self._report("reading mail")
+        for plan in plans:
+            self._sync_folder(client, plan)
+        self.result.folders = [name for name, _ in folders]
+        return self.result
+
+    def _since(self) -> datetime:
+        now = self.now or datetime.now(timezone.utc)
+        return (now - timedelta(days=self.window_days)).date()
+
+    def _plan(self, client, name: str, role: str) -> dict | None:
+        """EXAMINE the folder and decide which UIDs are new; None when nothing changed."""
+        account_id = self.account["id"]
+        try:
+            info = client.select_folder(name, readonly=True)
+        except imaplib.IMAP4.error as err:
+            if isinstance(err, imaplib.IMAP4.abort):
+                raise
+            log.info("cannot examine %s: %s", name, err)
+            return None
+        uidvalidity = int(info.get(b"UIDVALIDITY") or 0)
+        uidnext = int(info.get(b"UIDNEXT") or 0)
+        modseq = info.get(b"HIGHESTMODSEQ")
+        modseq = int(modseq) if modseq is not None else None
+        exists = int(info.get(b"EXISTS") or 0)
+        state = self.store.folder_state(account_id, name)
+        if state and state.get("uidvalidity") not in (None, uidvalidity):
+            log.info("UIDVALIDITY of %s changed: reading it again", name)
+            self.store.forget_folder_uids(account_id, name)
+            state = None
+        last_uid = int(state["last_uid"] or 0) if state else 0
+        if state and state.get("uidvalidity") == uidvalidity:
+            unchanged = (modseq is not None and state.get("highestmodseq") == modseq) or (
+                uidnext and last_uid >= uidnext - 1)
+            if unchanged or exists == 0:
+                return None
+        elif exists == 0:
+            self.store.save_folder_state(account_id, name, uidvalidity=uidvalidity, last_uid=0,
+                                         highestmodseq=modseq, role=role)
+            return None
+        criteria = ["SINCE", self._since()]
+        if last_uid:
+            criteria = ["UID", f"{last_uid + 1}:*"] + criteria
+        uids = sorted(u for u in client.search(criteria) if u > last_uid)
+        if not uids:
+            self.store.save_folder_state(account_id, name, uidvalidity=uidvalidity,
+                                         last_uid=max(last_uid, uidnext - 1 if uidnext else last_uid),
+                                         highestmodseq=modseq, role=role)
+            return None
+        return {"name": name, "role": role, "uidvalidity": uidvalidity, "modseq": modseq,
+                "uids": uids, "last_uid": last_uid, "uidnext": uidnext}
+
+    def _sync_folder(self, client, plan: dict) -> None:
+        name = plan["name"]
+        client.select_folder(name, readonly=True)
+        account_id = self.account["id"]
+        uids = plan["uids"]
+        for start in range(0, len(uids), self.batch_size):
+            batch = uids[start:start + self.batch_size]
+            self._sync_batch(client, name, batch)
+            self.store.save_folder_state(account_id, name, uidvalidity=plan["uidvalidity"],
+                                         last_uid=batch[-1], highestmodseq=None, role=plan["role"])
+            self._done += len(batch)
+            self._report(f"reading {name}")
+        # Only now is the folder complete up to the modseq seen at EXAMINE time.
+        last = max(uids[-1], (plan["uidnext"] - 1) if plan["uidnext"] else 0)
+        self.store.save_folder_state(account_id, name, uidvalidity=plan["uidvalidity"],
+                                     last_uid=last, highestmodseq=plan["modseq"], role=plan["role"])
+        self.store.refresh()
+
+    def _sync_batch(self, client, folder: str, batch: list[int]) -> None:
+        items = [imap.HEADER_ITEM, "RFC822.SIZE", "BODYSTRUCTURE"]
+        gmail = self.gmail
+        if gmail:
+            items += ["X-GM-THRID"]
+        response = client.fetch(batch, items)
+        user_addresses = self.store.user_addresses()
+        known = lambda mid: mid in self._kept or self.store.has_message_id(mid)  # noqa: E731
+        wanted: dict[tuple[str, ...], list] = {}
+        for uid in batch:
+            item = response.get(uid)
+            if item is None:
+                continue  # expunged meanwhile
+            self.result.seen += 1
+            header = _header_bytes(item)
+            self.result.bytes_fetched += len(header)
+            try:
+                info = imap.header_info(header)
+                if info.message_id and known(info.message_id):
+                    self.result.skipped += 1
+                    continue
+                if prefilter.reason(info, user_addresses=user_addresses, known_ids=known) is None:
+                    self.result.skipped += 1
+                    continue
+                self.result.candidates += 1
+                size = int(item.get(b"RFC822.SIZE") or 0)
+                thread_id = str(item[b"X-GM-THRID"]) if gmail and item.get(b"X-GM-THRID") else None
+                if size > self.max_message_size:
+                    self._ingest(folder, uid, header, [], thread_id,
+                                 error=f"too large: {size} bytes, not loaded")
+                    continue
+                parts = imap.text_parts(item.get(b"BODYSTRUCTURE"))
+                if not parts:
+                    self._ingest(folder, uid, header, [], thread_id)
+                    continue
+                key = tuple(p.section for p in parts)
+                wanted.setdefault(key, []).append((uid, header, parts, thread_id))
+                if info.message_id:
+                    self._kept.add(info.message_id)
+            except Exception as err:  # one bad message never stops a sync
+                self._record_bad(folder, uid, header, err)
+        for sections, messages in wanted.items():
+            fetch_items = [f"BODY.PEEK[{s}]<0.{self.part_cap}>" for s in sections]
+            bodies = client.fetch([m[0] for m in messages], fetch_items)
+            for uid, header, parts, thread_id in messages:
+                item = bodies.get(uid, {})
+                try:
+                    pieces = []
+                    for part in parts:
+                        data = _section_bytes(item, part.section)
+                        self.result.bytes_fetched += len(data)
+                        pieces.append((part, data, part.size > self.part_cap or len(data) >= self.part_cap))
+                    self._ingest(folder, uid, header, pieces, thread_id)
+                except NETWORK_ERRORS:
+                    raise
+                except Exception as err:
+                    self._record_bad(folder, uid, header, err)
+
+    def _ingest(self, folder, uid, header, pieces, thread_id, error: str | None = None) -> None:
+        from parsers import pipeline
+        raw = imap.build_raw(header, pieces)
+        reading = pipeline.read_bytes(raw, user_addresses=self.store.user_addresses(),
+                                      thread_id=thread_id)
+        if error:
+            reading = dataclasses.replace(reading, errors=tuple(reading.errors) + (error,))
+        _, inserted = self.store.ingest(reading, raw=raw, account_id=self.account["id"],
+                                        folder=folder, uid=uid)
+        if reading.email.message_id:
+            self._kept.add(reading.email.message_id)
+        if inserted:
+            self.result.stored += 1
+        else:
+            self.result.skipped += 1
+
+    def _record_bad(self, folder, uid, header, err) -> None:
+        self.result.errors += 1
+        log.warning("message %s/%s skipped: %s", folder, uid, type(err).__name__)
+        try:
+            self._ingest(folder, uid, header, [], None, error=f"could not be read: {type(err).__name__}")
+        except Exception:
+            pass
+
+
+def sync_account(store, account: dict, *, attempts: int = MAX_ATTEMPTS, sleep=time.sleep,
+                 stop: threading.Event | None = None, **options) -> SyncResult:
+    """Sync one account, retrying dropped connections with backoff; resumes per batch.
+
+    Raises AccountError (one sentence) when the login fails or the retries run out.
+    """
+    total = SyncResult()
+    for attempt in range(attempts):
+        syncer = Syncer(store, account, **options)
+        try:
+            result = syncer.sync()
+            _add(total, result)
+            store.set_account_synced(account["id"])
+            return total
+        except AccountError as err:
+            store.set_account_error(account["id"], str(err))
+            raise
+        except NETWORK_ERRORS as err:
+            _add(total, syncer.result)
+            settings = imap.ServerSettings(account["host"], int(account["port"]), account["security"])
+            sentence = imap.describe_error(err, settings, email=account["email"])
+            log.info("sync of account %s interrupted (%s); retrying", account["id"], type(err).__name__)
+            if attempt == attempts - 1:
+                store.set_account_error(account["id"], sentence)
+                raise AccountError(sentence) from None
+            delay = BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
+            if stop is not None:
+                if stop.wait(delay):
+                    return total
+            else:
+                sleep(delay)
+        finally:
+            syncer.close()
+    return total
+
+
+def _add(total: SyncResult, part: SyncResult) -> None:
+    for name in ("seen", "candidates", "stored", "skipped", "errors", "bytes_fetched"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+
+
+def sync_all(store, *, progress=None, stop=None, **options) -> SyncResult:
+    """Sync every account; status in store.sync_status(). One failing account doesn't stop others."""
+    total = SyncResult()
+    failures = []
+    store.set_sync_status(state="syncing", phase="connecting", done=0, total=0, error=None)
+    for account in store.list_accounts():
+        try:
+            _add(total, sync_account(store, account, progress=progress, stop=stop, **options))
+        except StandingError as err:
+            failures.append(f"{account['email']}: {err}")
+    store.refresh()
+    if failures:
+        store.set_sync_status(state="error", phase=None, error=" ".join(failures)[:1000],
+                              last_synced=_iso_now())
+    else:
+        store.set_sync_status(state="idle", phase=None, error=None, last_synced=_iso_now())
+    return total
+
+
+def _db_path(data_path) -> Path | None:
+    if data_path is None:
+        return None
+    path = Path(data_path)
+    if path.is_dir():
+        from .store import DB_NAME
+        return path / DB_NAME
+    return path
+
+
+class SyncService:
+    """Background sync for `standing serve`: full sync of every account, then IDLE on INBOX
+    (polling when the server has no IDLE). request_sync() asks for another full pass."""
+
+    def __init__(self, data_path=None, *, now=None, ca_file: str | None = None,
+                 poll_seconds: float = POLL_SECONDS, **options):
+        self.db_path = _db_path(data_path)
+        self.now = now
+        self.ca_file = ca_file
+        self.poll_seconds = poll_seconds
+        self.options = options
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._watched: set[int] = set()
+        self._lock = threading.Lock()
+        self.first_sync_done = threading.Event()
+
+    def _open_store(self):
+        from .store import Store
+        return Store.open(self.db_path)
+
+    def start(self) -> "SyncService":
+        thread = threading.Thread(target=self._run, name="standing-sync", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+        return self
+
+    def request_sync(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in list(self._threads):
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        store = self._open_store()
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    sync_all(store, stop=self._stop, ca_file=self.ca_file, now=self.now, **self.options)
+                except Exception:  # the service must outlive any one failure
+                    log.exception("sync pass failed")
+                    try:
+                        store.set_sync_status(state="error", error="The mail sync failed; it will be retried.")
+                    except Exception:
+                        pass
+                self.first_sync_done.set()
+                self._start_watchers(store)
+                self._wake.wait(self.poll_seconds * 10)
+        finally:
+            store.close()
+
+    def _start_watchers(self, store) -> None:
+        with self._lock:
+            for account in store.list_accounts():
+                if account["id"] in self._watched:
+                    continue
+                self._watched.add(account["id"])
+                thread = threading.Thread(target=self._watch, args=(account["id"],),
+                                          name=f"standing-idle-{account['id']}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+
+    def _watch(self, account_id: int) -> None:
+        """IDLE on the account's INBOX; sync INBOX whenever the server says something changed."""
+        store = self._open_store()
+        attempt = 0
+        try:
+            while not self._stop.is_set():
+                account = store.get_account(account_id)
+                if account is None:
+                    return  # removed
+                syncer = Syncer(store, account, ca_file=self.ca_file, now=self.now, **self.options)
+                try:
+                    client = syncer.connect()
+                    attempt = 0
+                    idle = b"IDLE" in client.capabilities()
+                    while not self._stop.is_set():
+                        Syncer(store, account, ca_file=self.ca_file, now=self.now, client=client,
+                               **self.options).sync(only=[("INBOX", "inbox")])
+                        store.refresh()
+                        if idle:
+                            self._idle_once(client)
+                        else:
+                            self._stop.wait(self.poll_seconds)
+                except AccountError as err:
+                    store.set_account_error(account_id, str(err))
+                    self._stop.wait(BACKOFF_SECONDS[-1])
+                except Exception as err:  # dropped connection, timeout, server error
+                    log.info("IDLE on account %s stopped (%s); reconnecting", account_id,
+                             type(err).__name__)
+                    self._stop.wait(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
+                    attempt += 1
+                finally:
+                    syncer.close()
+        finally:
+            store.close()
+
+    def _idle_once(self, client) -> None:
+        """IDLE until the server reports a change, the renewal time passes, or stop()."""
+        client.select_folder("INBOX", readonly=True)
+        client.idle()
+        began = time.monotonic()
+        changed = False
+        try:
+            while not self._stop.is_set() and time.monotonic() - began < IDLE_RENEW_SECONDS:
+                responses = client.idle_check(timeout=IDLE_CHECK_SECONDS)
+                if any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT")
+                       for r in responses):
+                    changed = True
+                    break
+        finally:
+            client.idle_done()
+        return changed
+
+
+__all__ = ["Syncer", "SyncService", "SyncResult", "sync_account", "sync_all",
+           "BATCH_SIZE", "TEXT_PART_CAP", "MAX_MESSAGE_SIZE", "DEFAULT_WINDOW_DAYS"]

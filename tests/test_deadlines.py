@@ -1,0 +1,115 @@
+"""parsers.deadlines.expected_by: promised reply-by days, with our own sentences."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from parsers.deadlines import expected_by
+
+UTC = timezone.utc
+PACIFIC = timezone(timedelta(hours=-8))
+
+
+def at(y, m, d, hour=10, tz=UTC):
+    return datetime(y, m, d, hour, 0, tzinfo=tz)
+
+
+# 2025-03-04 is a Tuesday.
+TUE = at(2025, 3, 4)
+
+
+@pytest.mark.parametrize("text, sent, want", [
+    ("Thanks for your time today. I'll get back to you by Friday.", TUE, date(2025, 3, 7)),
+    ("We will let you know on Thursday how the panel felt.", TUE, date(2025, 3, 6)),
+    ("I'll circle back with feedback next week.", TUE, date(2025, 3, 14)),
+    ("You'll hear from me early next week either way.", TUE, date(2025, 3, 12)),
+    ("We expect to reach a decision by the end of next week.", TUE, date(2025, 3, 14)),
+    ("I'll send you an update later this week.", TUE, date(2025, 3, 7)),
+    ("Our recruiter will reach out tomorrow to book the call.", TUE, date(2025, 3, 5)),
+    ("We'll get back to you within two weeks.", TUE, date(2025, 3, 18)),
+    ("Expect a reply from us in 10 days.", TUE, date(2025, 3, 14)),
+    ("The team will respond within 48 hours.", TUE, date(2025, 3, 6)),
+    ("We aim to update every applicant within the next fortnight.", TUE, date(2025, 3, 18)),
+    ("We hope to have news for you by the end of the month.", TUE, date(2025, 3, 31)),
+    ("We'll have a decision in early April and will contact you then.", TUE, date(2025, 4, 10)),
+    ("The committee should decide by mid-April; I'll update you after.", TUE, date(2025, 4, 20)),
+    ("We'll be in touch by 21 March with the outcome.", TUE, date(2025, 3, 21)),
+    ("We'll be in touch on March 21st with the outcome.", TUE, date(2025, 3, 21)),
+    ("I'll let you know on Tuesday the 11th.", TUE, date(2025, 3, 11)),
+    ("You should hear from us in the next few days.", TUE, date(2025, 3, 7)),
+    ("We will get back to you today or tomorrow.", TUE, date(2025, 3, 5)),
+])
+def test_promise_patterns(text, sent, want):
+    assert expected_by(text, sent) == want
+
+
+def test_business_days_skip_the_weekend_and_take_the_upper_bound():
+    thursday = at(2025, 3, 6)
+    assert expected_by("We'll reply in 3-5 business days.", thursday) == date(2025, 3, 13)
+    assert expected_by("We'll reply within 2 working days.", thursday) == date(2025, 3, 10)
+
+
+def test_month_and_year_boundaries():
+    late_dec = at(2025, 12, 29)  # Monday
+    assert expected_by("We'll get back to you by Friday.", late_dec) == date(2026, 1, 2)
+    assert expected_by("I'll confirm the outcome by 9 January.", late_dec) == date(2026, 1, 9)
+    assert expected_by("You'll hear from us in early January.", at(2025, 12, 10)) == date(2026, 1, 10)
+    assert expected_by("We'll update you within 5 working days.", late_dec) == date(2026, 1, 5)
+    jan_end = at(2025, 1, 30)
+    assert expected_by("I'll send the paperwork by the end of next month.", jan_end) == date(2025, 2, 28)
+
+
+def test_weekend_sender_and_same_weekday():
+    saturday = at(2025, 3, 8)
+    assert expected_by("I'll get back to you on Monday.", saturday) == date(2025, 3, 10)
+    friday = at(2025, 3, 7)
+    # said on a Friday, "by Friday" allows until the next one
+    assert expected_by("I'll let you know by Friday.", friday) == date(2025, 3, 14)
+
+
+def test_timezone_uses_the_senders_own_day():
+    # Friday 23:30 in -08:00 is already Saturday in UTC; the promise counts from the Friday.
+    late_friday = datetime(2025, 3, 7, 23, 30, tzinfo=PACIFIC)
+    assert expected_by("We'll get back to you tomorrow.", late_friday) == date(2025, 3, 8)
+    assert expected_by("I'll let you know early next week.", late_friday) == date(2025, 3, 12)
+
+
+@pytest.mark.parametrize("text", [
+    "Please accept the offer by Friday so we can start onboarding.",
+    "Kindly complete the online assessment within 3 days.",
+    "This offer is valid until 20 March.",
+    "You have until Thursday at 5pm to submit your take-home.",
+    "Are you free tomorrow at 11 for a quick call?",
+    "I can send the contract tomorrow if you're interested.",
+    "We met last Tuesday and the team enjoyed it.",
+    "The office is closed on Monday for the holiday.",
+    "I told you we'd have an answer this week, sorry for the delay.",
+])
+def test_not_a_promise_to_reply(text):
+    assert expected_by(text, TUE) is None
+
+
+def test_past_dates_are_ignored():
+    assert expected_by("We'll get back to you by 1 March.", TUE) is None
+
+
+def test_not_heard_from_us_counts_as_a_promise():
+    text = "If you have not heard from us by 14 March, please assume you have not been shortlisted."
+    assert expected_by(text, TUE) == date(2025, 3, 14)
+
+
+def test_latest_promise_wins():
+    text = "I'll call you on Thursday. The written offer will follow by the end of next week."
+    assert expected_by(text, TUE) == date(2025, 3, 14)
+
+
+def test_relative_to_closing_date():
+    text = ("The advert closes on 14 March. All applicants will be notified of the outcome "
+            "within 14 days of the closing date.")
+    assert expected_by(text, TUE) == date(2025, 3, 28)
+
+
+def test_empty_and_missing_date():
+    assert expected_by("", TUE) is None
+    assert expected_by("We'll get back to you by Friday.", None) is None

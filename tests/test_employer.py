@@ -1,0 +1,146 @@
+"""parsers.employer: company (never the ATS relay) and role, with our own fixture mails."""
+from __future__ import annotations
+
+import pytest
+
+from parsers.employer import company_key, identify_employer, is_ats_address, role_key
+
+
+@pytest.mark.parametrize("addr, want", [
+    ("no-reply@greenhouse.io", True),
+    ("jobs@hire.lever.co", True),
+    ("acme@myworkday.com", True),
+    ("donotreply@talent.icims.com", True),
+    ("notifications@smartrecruiters.com", True),
+    ("noreply@workablemail.com", True),
+    ("x@ashbyhq.com", True),
+    ("careers@northwind.com", False),
+    ("someone@gmail.com", False),
+    ("", False),
+])
+def test_is_ats_address(addr, want):
+    assert is_ats_address(addr) is want
+
+
+def test_ats_relay_uses_display_name_not_domain():
+    who = identify_employer("Quayside Robotics", "no-reply@greenhouse.io",
+                            "Thank you for applying to Quayside Robotics",
+                            "Hi Sam,\n\nThanks for applying for the Firmware Engineer position. "
+                            "We'll review your application soon.\n\nQuayside Robotics Talent Team")
+    assert who.company == "Quayside Robotics"
+    assert who.role == "Firmware Engineer"
+
+
+def test_display_name_that_is_only_the_ats_is_no_company():
+    who = identify_employer("Greenhouse", "no-reply@greenhouse.io",
+                            "Your application to Tallowmere Foods",
+                            "Hello,\n\nThank you for your interest in Tallowmere Foods.")
+    assert who.company == "Tallowmere Foods"
+    assert company_key(who.company) != "greenhouse"
+
+
+def test_person_via_ats_names_the_company_elsewhere():
+    who = identify_employer("Ola Berg via BambooHR", "noreply@bamboohr.com",
+                            "Glimmerfen: Phone Screen for Data Platform Engineer",
+                            "Hi Ana, I'd love to set up a short call.\n\nOla Berg\nRecruiter, Glimmerfen")
+    assert who.company == "Glimmerfen"
+    assert who.role == "Data Platform Engineer"
+
+
+def test_display_name_in_parentheses():
+    who = identify_employer("Rafa Ortiz (Cobblestone)", "no-reply@hire.lever.co",
+                            "Let's schedule your interview", "Hi, pick a time that suits you.")
+    assert who.company == "Cobblestone"
+
+
+@pytest.mark.parametrize("from_name, subject", [
+    ("Brightmoor Careers", "Application received – Warehouse Associate"),
+    ("Brightmoor Talent Acquisition", "Your application for Warehouse Associate"),
+    ("HR – Brightmoor", "Interview invitation – Warehouse Associate"),
+])
+def test_team_words_stripped_from_display_name(from_name, subject):
+    who = identify_employer(from_name, "noreply@icims.com", subject, "Dear applicant, thank you.")
+    assert company_key(who.company) == "brightmoor"
+    assert who.role == "Warehouse Associate"
+
+
+def test_company_from_signature_and_domain():
+    text = ("Hi Jo,\n\nThanks for coming in. We'd like to invite you to a second interview.\n\n"
+            "Best,\nPriya Raman\nTalent Partner\nOsprey Ridge Analytics Ltd")
+    who = identify_employer("Priya Raman", "priya@ospreyridge.co.uk",
+                            "Second interview – Reporting Analyst", text)
+    assert who.company == "Osprey Ridge Analytics"
+    assert who.role == "Reporting Analyst"
+
+
+def test_domain_fallback_splits_known_words():
+    who = identify_employer("Tom Beck", "tom@harwickdata.com", "Re: catching up",
+                            "Hi Lee, no news yet from our side. Tom")
+    assert who.company == "Harwick Data"
+
+
+def test_freemail_domain_is_not_the_company():
+    who = identify_employer("Marta Lopez", "marta.bakes@gmail.com", "counter job",
+                            "Hi! Thanks for dropping off your CV at Sunny Crust Bakery. "
+                            "Can you come in Saturday?\n\nMarta")
+    assert company_key(who.company or "") != "gmail"
+
+
+def test_agency_mail_names_the_client():
+    text = ("Hi Chris,\n\nGood news: Fernhollow Logistics came back and want a second interview "
+            "for the Transport Planner role.\n\nDan\nSenior Consultant | Apexline Recruitment")
+    who = identify_employer("Dan Moss", "dan@apexlinerecruitment.co.uk",
+                            "Fernhollow Logistics – second interview", text)
+    assert who.company == "Fernhollow Logistics"
+    assert who.role == "Transport Planner"
+
+
+@pytest.mark.parametrize("subject, want", [
+    ("Your application for Senior Analyst at Northwind", "Senior Analyst"),
+    ("Application update: Northwind - Senior Analyst (R-1234)", "Senior Analyst"),
+    ("Re: Data Engineer role at Northwind", "Data Engineer"),
+    ("Position Update: Payroll Specialist (Req 88123)", "Payroll Specialist"),
+    ("Interview Scheduled: Account Executive, Mid-Market", "Account Executive, Mid-Market"),
+    ("Your offer – Data Engineer (m/w/d)", "Data Engineer"),
+])
+def test_role_from_subject(subject, want):
+    assert identify_employer("Northwind Careers", "careers@northwind.com", subject, "").role == want
+
+
+def test_role_from_body_when_subject_has_none():
+    text = "Dear Kim,\n\nThank you for applying for the Junior Copywriter position at Larkmoor."
+    who = identify_employer("Larkmoor", "no-reply@ashbyhq.com", "Thanks for applying to Larkmoor", text)
+    assert who.company == "Larkmoor"
+    assert who.role == "Junior Copywriter"
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Northwind Inc.", "northwind careers"),
+    ("The Northwind Company", "Northwind"),
+    ("Northwind Ltd", "NORTHWIND Talent Acquisition"),
+    ("Brook & Vale GmbH", "Brook and Vale"),
+    ("Café Lumière", "Cafe Lumiere Hiring Team"),
+])
+def test_company_key_merges_spellings(a, b):
+    assert company_key(a) == company_key(b)
+
+
+def test_company_key_keeps_different_companies_apart():
+    assert company_key("Northwind Traders") != company_key("Southwind Traders")
+    assert company_key("") == ""
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Sr. Data Engineer", "Senior Data Engineer"),
+    ("Senior Data Engineer (R-1234)", "senior data engineer"),
+    ("Branch Manager – Oshkosh", "Branch Manager"),
+    ("Jr. QA Tester", "Junior QA Tester position"),
+])
+def test_role_key_merges_spellings(a, b):
+    assert role_key(a) == role_key(b)
+
+
+def test_never_raises_on_garbage():
+    who = identify_employer("", "", "", "")
+    assert who.company is None and who.role is None
+    identify_employer("\x00<>", "@@@", "::::", "–" * 5000, full_text="(" * 5000)
