@@ -27,6 +27,9 @@ async function poll() {
 // For tests and the popup: poll now, without waiting for the alarm.
 globalThis.pollNow = poll;
 
+// Alarms survive worker restarts but not every browser update: recreate a missing one.
+ext.alarms.get(ALARM).then((alarm) => alarm || schedule());
+
 ext.runtime.onInstalled.addListener(() => {
   schedule();
   poll();

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from functools import lru_cache
 from importlib import resources
 
 from .model import Employer
@@ -62,6 +63,8 @@ COMPANY_PHRASE = re.compile(
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
 
@@ -104,47 +107,50 @@ def _is_agency_label(label: str) -> bool:
     return any(word in label for word in AGENCY_WORDS)
 
 
+_LEGAL_TAIL = re.compile(
+    r"[\s,]+(?:" + "|".join(re.escape(x.rstrip(".")) for x in LEGAL) + r")\.?\s*$", re.I)
+_TEAM_ALT = "|".join(re.escape(w) for w in TEAM_WORDS)
+_TEAM_HEAD = re.compile(rf"^(?:the\s+)?(?:{_TEAM_ALT})(?:\s*[-–—|:,·@]\s*|\s+(?:at|@|for|of)\s+|\s+)(?=\S)",
+                        re.I)
+_TEAM_TAIL = re.compile(rf"(?:\s*[-–—|:,·@]\s*|\s+)(?:the\s+)?(?:{_TEAM_ALT})$", re.I)
+NAME_CACHE = 4096  # names repeat across candidates and messages; bounds memory in a long scan
+
+
 def _strip_legal(name: str) -> str:
-    changed = True
-    while changed:
-        changed = False
-        for suffix in LEGAL:
-            m = re.search(rf"[\s,]+{re.escape(suffix.rstrip('.'))}\.?\s*$", name, re.I)
-            if m and m.start() > 0:
-                name = name[: m.start()]
-                changed = True
-                break
-    return name.strip(" ,")
+    while True:
+        m = _LEGAL_TAIL.search(name)
+        if not (m and m.start() > 0):
+            return name.strip(" ,")
+        name = name[: m.start()]
 
 
+@lru_cache(maxsize=NAME_CACHE)
 def _strip_team(name: str) -> str:
     """'Northwind Careers' -> 'Northwind'; 'HR – Northwind' -> 'Northwind'."""
     name = name.strip(" \t-–—|,·:")
-    changed = True
-    while changed and name:
-        changed = False
-        for word in TEAM_WORDS:
-            pattern = re.escape(word)
-            for rx in (rf"^(?:the\s+)?{pattern}(?:\s*[-–—|:,·@]\s*|\s+(?:at|@|for|of)\s+|\s+)(?=\S)",
-                       rf"(?:\s*[-–—|:,·@]\s*|\s+)(?:the\s+)?{pattern}$"):
-                new = re.sub(rx, "", name, flags=re.I).strip(" \t-–—|,·:")
-                if new != name and new:
-                    name, changed = new, True
-                    break
-            if changed:
+    while name:
+        for rx in (_TEAM_HEAD, _TEAM_TAIL):
+            new = rx.sub("", name, count=1).strip(" \t-–—|,·:")
+            if new != name and new:
+                name = new
                 break
+        else:
+            return name
     return name
 
 
+@lru_cache(maxsize=NAME_CACHE)
 def _clean_company(name: str) -> str:
     name = re.sub(r"\s+", " ", name).strip(" \t\"'.,;:!?-–—|·")
     name = re.sub(r"^(?:the|your|our)\s+(?=[A-Z])", "", name)
     name = _strip_team(name)
+    name = re.sub(r"^(?:the|your|our)\s+(?=[A-Z])", "", name)  # "The Northwind Talent Team"
     name = re.sub(r"['’]s$", "", name)
     name = _strip_legal(name).strip(" \t\"'.,;:!?-–—|·")
     return re.sub(r"\s+(?:&|and)$", "", name)
 
 
+@lru_cache(maxsize=NAME_CACHE)
 def company_key(name: str | None) -> str:
     """A normalised key: 'The Northwind Inc.' and 'northwind careers' -> 'northwind'."""
     if not name:
@@ -305,10 +311,30 @@ def _role_from_body(text: str) -> str | None:
     return None
 
 
+_ROLE_TAIL = re.compile(r"((?:,| –| -) [A-Z][\w/&-]*(?: (?:[A-Z&][\w/&-]*|of|and)){0,4}|"
+                        r" \([^()\n]{2,40}\))(?=[\s.,;:)]|$)")
+_NAME_TAIL = re.compile(r"((?:[ \t]+(?:&[ \t]+)?[A-Z][\w'’&-]*){1,4})")
+
+
+def _occurrences(needle: str, text: str, *, word_start: bool = False):
+    """Start offsets of ``needle`` in ``text`` (a plain find loop: no per-name regex to compile)."""
+    if not needle:
+        return
+    at = text.find(needle)
+    while at >= 0:
+        if not (word_start and at > 0 and (text[at - 1].isalnum() or text[at - 1] == "_")
+                and (needle[0].isalnum() or needle[0] == "_")):
+            yield at
+        at = text.find(needle, at + 1)
+
+
 def _extend_role(role: str, text: str) -> str:
     """'Director of Product' in a subject -> 'Director of Product, Platforms' when the body says so."""
-    m = re.search(re.escape(role) + r"((?:,| –| -) [A-Z][\w/&-]*(?: (?:[A-Z&][\w/&-]*|of|and)){0,4}|"
-                  r" \([^()\n]{2,40}\))(?=[\s.,;:)]|$)", text)
+    m = None
+    for at in _occurrences(role, text):
+        m = _ROLE_TAIL.match(text, at + len(role))
+        if m:
+            break
     if not m:
         return role
     tail = m.group(1)
@@ -322,14 +348,59 @@ def _extend_role(role: str, text: str) -> str:
     return _clean_role(role + tail)
 
 
+_TITLE_WORD = r"(?:[A-Z][\w'’&+./-]*|[a-z]{1,3}[A-Z]\w*|\d[\w/-]*)"
+_TITLE = (rf"{_TITLE_WORD}(?:(?:[ \t]+(?:of|and|&|/|[–-]|de)[ \t]+|,[ \t]+|[ \t]+)"
+          rf"(?:{_TITLE_WORD}|\([^()\n]{{1,40}}\))){{0,{MAX_ROLE_WORDS + 3}}}")
+_ROLE_NOUN = r"(?:role|position|opening|post|vacancy|job|requisition|interviews?|slot|spot|seat)"
+# Body phrases that frame a title, scanned once: "the <Title> role", "position of <Title>",
+# "application for <Title>", "as our first <Title>". ``framed`` titles end on a role noun and are
+# taken whole ("the Account Executive, Mid-Market role"); the others are trimmed to their head.
+_BODY_TITLE = re.compile(
+    rf"\b(?:the|our|your|this|an?)[ \t]+(?:first[ \t]+|new[ \t]+)?(?P<framed>{_TITLE})"
+    rf"(?:[ \t]*\((?:[^()\n]*\d[^()\n]*)\))?[ \t]+{_ROLE_NOUN}\b"
+    rf"|\b(?:(?:position|role|post|job|vacancy|opening)[ \t]+(?:of|as)|"
+    rf"(?:application|applying|applied)[ \t]+(?:for|to),?|"
+    rf"as[ \t]+(?:our|an?|the)(?:[ \t]+(?:first|new))?)[ \t]+(?:the[ \t]+)?(?P<open>{_TITLE})")
+
+
+def _body_titles(text: str) -> list[str]:
+    """Job titles the body frames, in order of appearance."""
+    titles = []
+    for m in _BODY_TITLE.finditer(text):
+        span = m.group("framed") or m.group("open")
+        words = span.split()
+        if not any(_is_head(w.strip(",()")) for w in words) or _fold(words[0]) in ROLE_STOP:
+            continue
+        if m.group("open"):
+            last = [w for w in words if not w.startswith("(")][-1].strip(",")
+            dash = next((i for i, w in enumerate(words) if w in ("–", "-")), 0)
+            if not (_is_head(last) or "," in span or (dash and _is_head(words[dash - 1]))):
+                span = _role_in_words(words) or ""
+        role = _clean_role(span)
+        if role and len(role.split()) <= MAX_ROLE_WORDS + 3:
+            titles.append(role)
+    return titles
+
+
 def find_role(subject: str, text: str, full_text: str = "") -> str | None:
-    """The job title from the subject, else the body; req ids and 'position' dropped."""
+    """The job title from the subject, else the body; req ids and 'position' dropped.
+
+    A longer title the body frames wins over the subject's when it contains it: subject
+    'Controls Engineer', body 'the Robotics Controls Engineer opening' -> the body's.
+    """
     body = text[:MAX_TEXT_CHARS]
     role = _role_from_subject(subject)
+    if not role and not re.search(r"[A-Z]", re.sub(r"^\W*(?:re|fwd?)\s*:\s*", "", subject, flags=re.I)):
+        role = _role_from_subject(subject.title())  # "shift lead spot" -> "Shift Lead"
+    titles = _body_titles(body) or _body_titles(full_text[:MAX_TEXT_CHARS])
     if role:
+        core = role.split(",")[0].casefold()
+        longer = [t for t in titles if len(t) > len(role) and core in t.casefold()
+                  and t.count(",") <= role.count(",")]
+        if longer:
+            return max(longer, key=len)
         return _extend_role(role, body) if "," not in role else role
-    role = _role_from_body(body) or _role_from_body(full_text[:MAX_TEXT_CHARS])
-    return role
+    return (titles[0] if titles else None) or _role_from_body(body) or _role_from_body(full_text[:MAX_TEXT_CHARS])
 
 
 # --- company ------------------------------------------------------------------------------------
@@ -341,7 +412,7 @@ def _looks_like_person(name: str) -> bool:
         return False
     if any(_is_head(w) for w in words):
         return False
-    if any(w.lower() in ORG_WORDS or _fold(w) in LEGAL for w in words):
+    if any(w.lower() in ORG_WORDS or _fold(w) in LEGAL for w in words) or ORGISH.search(" ".join(words)):
         return False
     return all(re.fullmatch(r"[A-Z][\w'’.-]*|[A-Z]\.?|(?:de|van|von|da|del|la|le|bin|al)", w)
                for w in words)
@@ -478,19 +549,16 @@ def _company_from_subject(subject: str) -> list[str]:
             and _fold(c.split()[0]) not in SUBJECT_GENERIC]
 
 
+# One pass over the text for every lead phrase: "<lead> Northwind" (leads longest first).
+_BODY_LEAD = re.compile(r"\b(?i:" + "|".join(re.escape(lead) for lead in BODY_LEADS) + r")\s+"
+                        rf"(?:(?i:the\s+team\s+at|us\s+at)\s+)?({COMPANY_PHRASE.pattern})")
+_BODY_TRAIL = re.compile(rf"({COMPANY_PHRASE.pattern})\s+(?:is an equal opportunity|never asks|is authorised|"
+                         rf"has (?:come back|received)|came back)")
+
+
 def _company_from_body(text: str) -> list[str]:
-    found = []
-    low = text
-    for lead in BODY_LEADS:
-        for m in re.finditer(rf"\b(?i:{re.escape(lead)})\s+(?:(?i:the\s+team\s+at|us\s+at)\s+)?({COMPANY_PHRASE.pattern})",
-                             low):
-            phrase = m.group(1)
-            if not phrase[:1].isupper() and not phrase.lower().startswith("the "):
-                continue
-            found.append(phrase)
-    for m in re.finditer(rf"({COMPANY_PHRASE.pattern})\s+(?:is an equal opportunity|never asks|is authorised|"
-                         rf"has (?:come back|received)|came back)", text):
-        found.append(m.group(1))
+    found = [m.group(1) for m in _BODY_LEAD.finditer(text)]
+    found += [m.group(1) for m in _BODY_TRAIL.finditer(text)]
     out = []
     for phrase in found:
         phrase = re.split(r"\s+(?:and|for|in|on|the|to|is|as|we|i)\s+(?=[a-z])", phrase)[0]
@@ -499,7 +567,7 @@ def _company_from_body(text: str) -> list[str]:
             continue
         if _looks_like_person(cleaned) and len(cleaned.split()) == 2:
             continue
-        if any(_is_head(w) for w in cleaned.split()):
+        if _names_a_job(cleaned.split()):
             continue
         out.append(cleaned)
     return out
@@ -516,7 +584,26 @@ ORGISH = re.compile(r"\b(?:" + "|".join(ORG_WORDS[:-4]) + r"|university|college|
                     r"hotel|hotels|resorts|practice|firm|associates|brokers|department|library|"
                     r"union|alliance|ministry|board|office|restaurant|cafe|café|bakery|dental|"
                     r"medical|pharmacy|law|legal|accountants|solicitors|fabricators|supply|"
-                    r"manufacturing|construction|landscape|care|freight|distribution|company)\b", re.I)
+                    r"manufacturing|construction|landscape|care|freight|distribution|company|spa|exports|"
+                    r"handicrafts|cpas?|bank|hospice|mutual|enterprises|holdings|brokers|packaging|storage|"
+                    r"lines|fabricators|engineering)\b", re.I)
+
+
+# A line starting with one of these is a greeting or a sign-off, never a company.
+SIGNOFF_FIRST_WORDS = frozenset({"re", "your", "our", "thank", "thanks", "hi", "hello", "hey", "we", "i",
+                                 "good", "morning", "afternoon", "evening", "dear", "kind", "warm",
+                                 "many", "all", "best", "regards", "cheers", "sincerely", "kindly"})
+
+
+_LINK_WORDS = frozenset(_LINK.strip("(?:)").split("|"))
+
+
+def _names_a_job(words: list[str]) -> bool:
+    """A role head among the words, unless the name ends on a firm word: 'Walsh Solicitors',
+    'Hale Chartered Accountants' are firms, 'Trainee Solicitor' is a job."""
+    if not any(_is_head(w) for w in words):
+        return False
+    return not (len(words) > 1 and _fold(words[-1]).endswith("s") and ORGISH.fullmatch(words[-1]))
 
 
 def _company_from_signature(text: str, person: str, label: str) -> list[str]:
@@ -534,7 +621,8 @@ def _company_from_signature(text: str, person: str, label: str) -> list[str]:
             words = part.split()
             if not words or len(words) > MAX_NAME_WORDS or not words[0][:1].isupper():
                 continue
-            if any(_is_head(w) for w in words) or _clean_company(part) != part and not _clean_company(part):
+            if (_names_a_job(words) or _clean_company(part) != part and not _clean_company(part)
+                    or sum(1 for w in words if w[:1].islower() and w not in _LINK_WORDS) >= 2):
                 title_seen = is_title = True
                 continue
             if person and (_fold(part) == _fold(person) or _fold(part) == _fold(person.split()[0])):
@@ -552,26 +640,29 @@ def _company_from_signature(text: str, person: str, label: str) -> list[str]:
                 found.append(cleaned)
         previous_is_title = is_title
     return [f for f in found if f and _fold(f) not in ATS_NAMES
-            and _fold(f.split()[0]) not in ("re", "your", "our", "thank", "thanks", "hi", "hello", "we", "i")
+            and _fold(f.split()[0]) not in SIGNOFF_FIRST_WORDS
             and not re.search(r"\b(?:sent|regards|thanks|best|cheers|wishes|sincerely|from my|dear|hi|hello)\b", f, re.I)]
 
 
 def _extend_name(name: str, texts: list[str], label: str) -> str:
     """'Rowanberry' -> 'Rowanberry Apps' when the text or the domain says the longer name."""
-    best = name
+    name = best = re.sub(r"^[Tt]he\s+", "", name)
     for text in texts:
-        for m in re.finditer(rf"\b{re.escape(name)}((?:[ \t]+(?:&[ \t]+)?[A-Z][\w'’&-]*){{1,4}})", text):
+        for at in _occurrences(name, text, word_start=True):
+            m = _NAME_TAIL.match(text, at + len(name))
+            if not m:
+                continue
             extra = []
             for word in m.group(1).split():
                 if _fold(word) in LEGAL or _fold(word) in TEAM_WORDS:
                     break
                 extra.append(word)
-            while extra and not ORGISH.search(extra[-1]):
+            while extra and (not ORGISH.search(extra[-1]) or extra[-1] == "&"):
                 extra.pop()
             longer = _clean_company(" ".join([name] + extra))
             if not extra or len(longer) <= len(best):
                 continue
-            if any(_is_head(w) for w in extra) or _fold(extra[0]) in SUBJECT_GENERIC:
+            if _names_a_job(extra) or _fold(extra[0]) in SUBJECT_GENERIC:
                 continue
             if label and not _matches_domain(longer, label) and _matches_domain(name, label):
                 # the domain spells the name: only accept words the domain also has
@@ -585,6 +676,35 @@ def _extend_name(name: str, texts: list[str], label: str) -> str:
         if rest and rest in ORG_WORDS and rest not in ("io", "app", "ai", "hq"):
             best = f"{name} {rest.capitalize()}"
     return best
+
+
+KEPT_LEGAL = tuple(_DATA["display_legal_suffixes"])
+_KEPT_LEGAL_TAIL = re.compile(r",?[ \t]+(" + "|".join(re.escape(x).replace(r"\ ", r"\s*") for x in KEPT_LEGAL)
+                              + r")(?![\w])", re.I)
+_THE_FOLLOW = re.compile(r"[ \t]+(?:[a-z]|(?i:" + _TEAM_ALT + r")\b)")
+
+
+def _display_form(name: str, texts: tuple[str, ...]) -> str:
+    """The name as the employer writes it: 'The Lindell Hotel' keeps its article when the mail
+    writes it as part of the name, 'The Northwind Recruiting Team' gives 'Northwind'; a firm's
+    'LLP' / 'Pvt. Ltd.' (employer.toml display_legal_suffixes) is kept when the mail spells it."""
+    bare = re.sub(r"^[Tt]he\s+", "", name)
+    named_with_the = False
+    for text in texts:
+        for at in _occurrences("The " + bare, text, word_start=True):
+            end = at + 4 + len(bare)
+            if not _THE_FOLLOW.match(text, end) and not (end < len(text) and text[end].isalnum()):
+                named_with_the = True
+                break
+        if named_with_the:
+            break
+    name = "The " + bare if named_with_the else bare
+    for text in texts:
+        for at in _occurrences(bare, text, word_start=True):
+            m = _KEPT_LEGAL_TAIL.match(text, at + len(bare))
+            if m:
+                return name + " " + re.sub(r"\s+", " ", m.group(1))
+    return name
 
 
 def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *,
@@ -659,7 +779,8 @@ def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *
     company = None
     if scores:
         key = max(scores, key=lambda k: (scores[k], len(k)))
-        company = _extend_name(forms[key], [text, full_text], label if not agency else "")
+        company = _extend_name(forms[key], [from_name, text, full_text], label if not agency else "")
+        company = _display_form(company, (from_name, subject, text, full_text))
     role = find_role(subject, text, full_text)
     return Employer(company=company or None, role=role or None)
 

@@ -147,6 +147,9 @@ _SIMPLE_ADDRESS = re.compile(
     r'|\s*([^<>@\s,;:()"]+@[^<>@\s,;:()"]+)\s*')
 
 
+_VALID_ADDRESS = re.compile(r'[^@\s<>()",;:\[\]]+@[^@\s<>()",;:\[\]]+\Z')
+
+
 def _addresses(value: str) -> list[tuple[str, str]]:
     """All (name, lowercased address) pairs of an address header; junk entries dropped."""
     out = []
@@ -162,7 +165,7 @@ def _addresses(value: str) -> list[tuple[str, str]]:
         pairs = []
     for name, addr in pairs:
         addr = addr.strip().strip("<>").lower()
-        if "@" not in addr or " " in addr or len(addr) > 320:
+        if len(addr) > 320 or not _VALID_ADDRESS.match(addr):
             continue
         out.append((decode_header(name).strip().strip('"').strip(), addr))
     if not out and "@" in value:
@@ -172,8 +175,12 @@ def _addresses(value: str) -> list[tuple[str, str]]:
             r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", value)
         if match:
             name = value[: match.start()].strip().strip('"').strip() if match.group(0).startswith("<") else ""
-            out.append((decode_header(name).strip('"').strip(), match.group(1).lower()))
+            if _VALID_ADDRESS.match(match.group(1)):
+                out.append((decode_header(name).strip('"').strip(), match.group(1).lower()))
     return out
+
+
+_ONE_BRACKETED = re.compile(r'\s*([^<>"@]*?)\s*<([^<>\s]+)>\s*')
 
 
 def parse_address(header: str | None) -> tuple[str, str]:
@@ -187,6 +194,11 @@ def parse_address(header: str | None) -> tuple[str, str]:
     try:
         if not header:
             return ("", "")
+        one = _ONE_BRACKETED.fullmatch(_FOLD.sub(" ", _fix_8bit(str(header)))[:MAX_HEADER_CHARS])
+        if one and _VALID_ADDRESS.match(one.group(2)):
+            # a single sender whose unquoted name has a comma ("Team, Hiring <jobs@x>"): RFC 5322
+            # would split it in two, every mail client shows it as one name.
+            return (decode_header(one.group(1)).strip(), one.group(2).lower())
         found = _addresses(str(header))
         if found:
             return found[0]
@@ -238,6 +250,16 @@ def _param(msg: Message, name: str, header: str = "content-type") -> str | None:
         except Exception:  # noqa: BLE001
             value = value[2]
     return str(value) if value is not None else None
+
+
+_CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.I)
+
+
+def _charset(part: Message) -> str | None:
+    """The charset parameter, read with a regex: get_param's full parameter parsing costs more
+    than the rest of the body decoding."""
+    match = _CHARSET_PARAM.search(str(part.get("content-type", "")))
+    return match.group(1) if match else None
 
 
 def _content_type(msg: Message) -> str:
@@ -298,7 +320,9 @@ def _walk(msg: Message, defects: list):
             return
         yield part
         payload = part.get_payload() if part.is_multipart() else None
-        if isinstance(payload, list):
+        # An attached message (message/rfc822) is an attachment, not a body to read: its text
+        # would otherwise pass for the sender's own words.
+        if isinstance(payload, list) and (part is msg or _content_type(part) != "message/rfc822"):
             stack.extend(reversed(payload))
 
 
@@ -350,9 +374,12 @@ def _parse(raw: bytes, thread_id: str | None, defects: list) -> Email:
         if part is not msg:
             for defect in part.defects:
                 _add(defects, type(defect).__name__)
+        ctype = _content_type(part)
+        if ctype == "message/rfc822" and part is not msg:
+            attachments.append(Attachment(filename=_filename(part), content_type=ctype, size=0))
+            continue
         if part.is_multipart():
             continue
-        ctype = _content_type(part)
         attached = _is_attachment(part)
         filename = _filename(part) if (attached or ctype not in ("text/plain", "text/html")) else None
         if ctype in ("text/calendar", "application/ics") and calendar_text is None:
@@ -371,10 +398,10 @@ def _parse(raw: bytes, thread_id: str | None, defects: list) -> Email:
 
     text = ""
     if plain_part is not None:
-        plain = decode_bytes(_payload_bytes(plain_part, defects), _param(plain_part, "charset"), defects)
+        plain = decode_bytes(_payload_bytes(plain_part, defects), _charset(plain_part), defects)
         text = plain
     if not text.strip() and html_part is not None:
-        html = decode_bytes(_payload_bytes(html_part, defects), _param(html_part, "charset"), defects)
+        html = decode_bytes(_payload_bytes(html_part, defects), _charset(html_part), defects)
         text = html_to_text(html, defects)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > MAX_TEXT_CHARS:
@@ -383,7 +410,7 @@ def _parse(raw: bytes, thread_id: str | None, defects: list) -> Email:
 
     calendar = None
     if calendar_text is not None:
-        ics = decode_bytes(_payload_bytes(calendar_text, defects), _param(calendar_text, "charset"), defects)
+        ics = decode_bytes(_payload_bytes(calendar_text, defects), _charset(calendar_text), defects)
         calendar = parse_calendar(ics[:MAX_CALENDAR_CHARS], defects)
 
     return Email(
@@ -456,6 +483,8 @@ def html_to_text(html: str, defects: list | None = None, *, strip_quotes: bool =
         if len(html) > MAX_HTML_CHARS:
             _add(defects, f"HTML cut at {MAX_HTML_CHARS} characters")
             html = html[:MAX_HTML_CHARS]
+            if html.rfind("<") > html.rfind(">"):
+                html = html[: html.rfind("<")]  # no half tag left as text
         text = _html_text(html, strip_quotes)
         if strip_quotes and not text:
             text = _html_text(html, False)
@@ -479,7 +508,9 @@ def _html_text(html: str, strip_quotes: bool) -> str:
         if match.start() < pos:
             continue  # inside content we jumped over (a script, style, ...)
         if skip_name is None and match.start() > pos:
-            chunk = html_lib.unescape(html[pos:match.start()])
+            chunk = html[pos:match.start()]
+            if "&" in chunk:
+                chunk = html_lib.unescape(chunk)
             out.append(chunk if pre else _SPACES.sub(" ", chunk))
             size += len(chunk)
         pos = match.end()

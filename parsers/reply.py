@@ -24,6 +24,7 @@ say nothing about the decision, and hint to the classifier that this is a system
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from .model import Reply
 
@@ -57,22 +58,23 @@ _SIGNATURE_MARKER = re.compile(
     r"|^\s*Get Outlook for (?:iOS|Android|Mac|Windows)\b.{0,40}$"
     r"|^\s*(?:Envoyé de mon|Von meinem) (?:iPhone|iPad|Android|Smartphone).{0,40}$",
     re.I)
-_QUOTED = re.compile(r"^\s*>")
+_QUOTED = r"^[ \t]*>"
 _LEGAL = re.compile(
-    r"CONFIDENTIALITY NOTICE|CONFIDENTIALITY STATEMENT|^\s*DISCLAIMER\s*:"
+    r"CONFIDENTIALITY NOTICE|CONFIDENTIALITY STATEMENT|^[ \t]*DISCLAIMER\s*:"
     r"|\bthis (?:e-?mail|message|communication|transmission)(?: message)?(?:,)? (?:and|including|together "
     r"with) any (?:attachments?|files)\b.{0,80}\b(?:confidential|privileged|intended solely|intended only)"
     r"|\bthis (?:e-?mail|message|communication|transmission) (?:is|may be|contains?|may contain) "
     r"(?:strictly )?(?:confidential|privileged|intended (?:solely|only))"
     r"|\bif you (?:have received|received|are not the intended recipient)\b.{0,140}"
     r"(?:in error|intended recipient|notify the sender|delete)",
-    re.I | re.S)
-_FOOTER_LINE = re.compile(
+    re.I | re.S | re.M)
+_FOOTER_LINE = (
     r"\bunsubscribe\b|\bmanage (?:your )?(?:email |e-mail |notification |communication )?"
     r"(?:preferences|settings|subscriptions?)\b|\bupdate your (?:email )?preferences\b"
     r"|\bopt[- ]out of (?:these|future|all) (?:e-?mails|messages|communications)\b"
-    r"|\bemail preferences\b|\bview (?:this email )?in (?:your|a) browser\b",
-    re.I)
+    r"|\bemail preferences\b|\bview (?:this email )?in (?:your|a) browser\b")
+_QUOTED_LINE = re.compile(_QUOTED, re.M)
+_FOOTER = re.compile(_FOOTER_LINE, re.I)
 
 
 def _lines(text: str) -> tuple[list[str], list[int]]:
@@ -116,11 +118,32 @@ def _wrote_line(lines: list[str], index: int) -> bool:
     return False
 
 
-def _cut_index(lines: list[str]) -> int:
+# A cheap first pass over the whole text: only lines this finds are examined by the full rules
+# (one regex scan instead of a dozen matches per line).
+_CANDIDATE_LINE = re.compile(
+    r"^[ \t]*(?:[-_=*]|on\s|le\s|am\s|el\s|il\s|from|de\b|von|van|da\b|begin|sent|get outlook|envoy"
+    r"|forwarded)", re.I | re.M)
+_WROTE_WORDS = ("wrote", "écrit", "schrieb", "escribió", "scritto")
+_CANDIDATE_WROTE = re.compile(r"(?:wrote|écrit|schrieb|escribió|scritto)\s*:[ \t\r]*$", re.I | re.M)
+# Python's re tries every alternative at every position, so the footer and legal patterns only
+# run when one of these words (found with a fast substring search) is in the text at all.
+_FOOTER_WORDS = ("unsubscribe", "preferences", "opt out", "opt-out", "browser", "subscription",
+                 "settings")
+_LEGAL_WORDS = ("confidential", "intended recipient", "in error", "disclaimer", "privileged",
+                "intended solely", "intended only")
+
+
+def _line_index(starts: list[int], offset: int) -> int:
+    return bisect_right(starts, offset) - 1
+
+
+def _cut_index(lines: list[str], starts: list[int], region: str, lower: str) -> int:
     """Index of the first line of quoted history, a forward or a signature (len(lines) if none)."""
-    for index, line in enumerate(lines):
-        if not line.strip():
-            continue
+    candidates = {_line_index(starts, m.start()) for m in _CANDIDATE_LINE.finditer(region)}
+    if any(word in lower for word in _WROTE_WORDS):
+        candidates.update(_line_index(starts, m.start()) for m in _CANDIDATE_WROTE.finditer(region))
+    for index in sorted(candidates):
+        line = lines[index]
         if _HARD_MARKERS.match(line) or _SIGNATURE_MARKER.match(line) or _wrote_line(lines, index):
             return index
         if _RULE_LINE.match(line):
@@ -165,15 +188,30 @@ def _newest_reply(text: str) -> Reply:
     scanned = text[:MAX_CHARS]
     lines, starts = _lines(scanned)
     lines = lines[:MAX_LINES]
-    end = _cut_index(lines)
+    starts = starts[:MAX_LINES]
+    region = scanned[: starts[-1] + len(lines[-1])] if lines else ""
+    lower = region.lower()
+    end = _cut_index(lines, starts, region, lower)
+    cut = starts[end] if end < len(lines) else len(region)
+    region, lower = region[:cut], lower[:cut]
     keep = [True] * end
-    for index in range(end):
-        if _QUOTED.match(lines[index]) or _FOOTER_LINE.search(lines[index]):
-            keep[index] = False
-    for first, last in _paragraph_ranges(lines, end):
-        if _LEGAL.search("".join(lines[first:last])):
-            for index in range(first, last):
-                keep[index] = False
+    if ">" in region:
+        for match in _QUOTED_LINE.finditer(region):
+            keep[_line_index(starts, match.start())] = False
+    if any(word in lower for word in _FOOTER_WORDS):
+        for match in _FOOTER.finditer(region):
+            keep[_line_index(starts, match.start())] = False
+    paragraphs = None
+    legal = _LEGAL.finditer(region) if any(word in lower for word in _LEGAL_WORDS) else ()
+    for match in legal:
+        if paragraphs is None:
+            paragraphs = _paragraph_ranges(lines, end)
+        index = _line_index(starts, match.start())
+        for first, last in paragraphs:
+            if first <= index < last:
+                for dropped in range(first, last):
+                    keep[dropped] = False
+                break
 
     # kept lines -> (original_start, length) runs
     runs: list[list[int]] = []

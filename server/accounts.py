@@ -17,6 +17,7 @@ PUBLIC_FIELDS = ("id", "email", "host", "port", "security", "auth", "provider", 
                  "last_synced")
 EMAIL_RE = re.compile(r"^[^@\s<>]{1,200}@[^@\s<>]{1,253}$")
 MAX_SECRET_CHARS = 10_000  # an OAuth access token is ~2 KB; more is a paste accident
+CHECK_READ_TIMEOUT = 20.0  # seconds for each answer while testing a new account: a user is waiting
 
 
 def data_dir_of(store) -> Path:
@@ -30,7 +31,8 @@ def public(account: dict) -> dict:
 
 
 def check_connection(*, email: str, secret: str, auth: str = "password", host=None, port=None,
-                    security=None, ca_file=None) -> imap.ServerSettings:
+                     security=None, ca_file=None,
+                     read_timeout: float = CHECK_READ_TIMEOUT) -> imap.ServerSettings:
     """Connect and log in once; AccountError (one sentence) when anything fails."""
     email = (email or "").strip()
     if not EMAIL_RE.match(email):
@@ -41,7 +43,8 @@ def check_connection(*, email: str, secret: str, auth: str = "password", host=No
         raise AccountError("A password (or an app password) is needed." if auth == "password"
                            else "An OAuth access token is needed.")
     settings = imap.resolve_settings(email, host, port, security)
-    client = imap.open_session(settings, email, secret, auth=auth, email=email, ca_file=ca_file)
+    client = imap.open_session(settings, email, secret, auth=auth, email=email, ca_file=ca_file,
+                               read_timeout=read_timeout)
     try:
         client.logout()
     except Exception:
@@ -50,15 +53,17 @@ def check_connection(*, email: str, secret: str, auth: str = "password", host=No
 
 
 def add_account(store, *, email: str, secret: str, auth: str = "password", host=None, port=None,
-                security=None, ca_file=None) -> dict:
+                security=None, ca_file=None, read_timeout: float = CHECK_READ_TIMEOUT) -> dict:
     """Test the connection, then save the account and its secret; return the public dict."""
     email = (email or "").strip()
     for existing in store.list_accounts():
         if existing["email"].lower() == email.lower():
             raise AccountError(f"{email} is already connected; remove it first to change its settings.")
     settings = check_connection(email=email, secret=secret, auth=auth, host=host, port=port,
-                               security=security, ca_file=ca_file)
-    preset = preset_for_host(settings.host) or (preset_for(email) if host is None else None)
+                               security=security, ca_file=ca_file, read_timeout=read_timeout)
+    preset = preset_for(email)
+    if preset is None or preset.host != settings.host:
+        preset = None if imap.is_loopback(settings.host) else preset_for_host(settings.host)
     account_id = store.add_account(email=email, host=settings.host, port=settings.port,
                                    security=settings.security, auth=auth,
                                    provider=preset.provider if preset else None)

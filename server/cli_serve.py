@@ -25,6 +25,9 @@ HOST = "127.0.0.1"  # never another interface: the API is for this machine only
 THREADS = 4  # waitress worker threads: the popup, the service worker and the CLI at once
 DEMO_DB = "demo.sqlite3"  # the demo mailbox's own database, rebuilt at each `serve --demo`
 CHANNEL_TIMEOUT = 30  # seconds an idle keep-alive connection is kept
+# waitress spills a response larger than outbuf_overflow (1 MB by default) to a temp file;
+# the list of 1,000 applications is ~1.2 MB, so keep responses up to this size in memory.
+OUTBUF_OVERFLOW = 16 * 1024 * 1024
 
 log = logging.getLogger("standing.serve")
 
@@ -34,11 +37,10 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
-def _fresh_demo_store(data_dir: Path):
+def _fresh_demo_store(path: Path):
     """The demo database, emptied and loaded again from the bundled demo mailbox."""
     from .store import Store
 
-    path = data_dir / DEMO_DB
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     store = Store.open(path)
@@ -53,7 +55,7 @@ def _fresh_demo_store(data_dir: Path):
         store.close()
         raise StandingError(f"The bundled demo mailbox could not be loaded ({type(err).__name__}); "
                             f"reinstall the package.") from None
-    return store, path
+    return store
 
 
 def _start_sync(data_dir: Path, db_path: Path):
@@ -88,11 +90,13 @@ def serve_command(port: int, demo: bool) -> None:
     data_dir = config.data_dir()
     main_db = data_dir / "standing.sqlite3"
     holder = {}
-    app = create_app({"DATA_DIR": data_dir, "STORE_PATH": main_db, "AUTH_STORE_PATH": main_db,
-                      "PORT": port, "DEMO": demo})
+    demo_db = data_dir / DEMO_DB
+    app = create_app({"DATA_DIR": data_dir, "STORE_PATH": demo_db if demo else main_db,
+                      "AUTH_STORE_PATH": main_db, "PORT": port, "DEMO": demo})
     try:
         server = create_server(app, host=HOST, port=port, threads=THREADS, ident="standing",
-                               channel_timeout=CHANNEL_TIMEOUT, clear_untrusted_proxy_headers=True)
+                               channel_timeout=CHANNEL_TIMEOUT, clear_untrusted_proxy_headers=True,
+                               outbuf_overflow=OUTBUF_OVERFLOW, outbuf_high_watermark=2 * OUTBUF_OVERFLOW)
     except OSError as err:
         if err.errno == errno.EADDRINUSE:
             raise StandingError(f"Port {port} on {HOST} is already in use; "
@@ -102,9 +106,7 @@ def serve_command(port: int, demo: bool) -> None:
     demo_store = None
     try:
         if demo:
-            demo_store, demo_path = _fresh_demo_store(data_dir)
-            app.config["STORE_PATH"] = demo_path
-            app.extensions["standing"]["data"].path = demo_path
+            demo_store = _fresh_demo_store(demo_db)
         with Store.open(main_db) as auth_store:
             code = auth.new_pairing_code(auth_store)
         if not demo:

@@ -17,6 +17,7 @@ finds it after a rebuild; corrections also carry the Message-IDs they were made 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import Counter
@@ -25,6 +26,8 @@ from datetime import datetime, timezone
 
 LABELS = ("offer", "advancing", "noncommittal", "rejected", "acknowledgement", "unrelated")
 JOB_LABELS = frozenset(LABELS[:-1])
+# Distinct company/role/address strings remembered per grouping run (the normalisers are slow).
+KEY_CACHE = 65_536
 ID_LENGTH = 12  # hex chars of sha1: 48 bits, no collision in one person's mailbox
 
 # Mail providers whose domain says nothing about the employer.
@@ -121,7 +124,7 @@ def group_messages(rows: list[dict], corrections=()) -> list[Group]:
     A row needs: message_id, in_reply_to, references, thread_id, from_addr, date, label, own,
     company, role. Returns groups with their messages sorted oldest first.
     """
-    company_key, role_key, is_ats = _key_functions()
+    company_key, role_key, is_ats = (functools.lru_cache(maxsize=KEY_CACHE)(f) for f in _key_functions())
     corrections = list(corrections)
     rows = apply_message_corrections(rows, corrections)
     splits = {c["message_id"] for c in corrections if c.get("kind") == "split"}
@@ -129,7 +132,8 @@ def group_messages(rows: list[dict], corrections=()) -> list[Group]:
     rows.sort(key=lambda r: (_when(r), r.get("pk") or 0))
     n = len(rows)
     uf = _Union(n)
-    ckeys = [company_key(r["company"]) if r.get("company") else "" for r in rows]
+    ckeys = _canonical_companies(rows, [company_key(r["company"]) if r.get("company") else "" for r in rows],
+                                 is_ats)
     comp_companies: list[set[str]] = [{k} if k and not rows[i].get("own") else set() for i, k in enumerate(ckeys)]
 
     def union(a: int, b: int) -> None:
@@ -193,6 +197,8 @@ def group_messages(rows: list[dict], corrections=()) -> list[Group]:
     buckets: dict[str, list[int]] = {}
     keyed: dict[str, tuple[str, str]] = {}
     roleless: list[tuple[str, list[int]]] = []
+    comp_keys = {root: comp_key(members) for root, members in comps.items()}
+    same_role = _canonical_roles({k for k in comp_keys.values() if k[0] and k[1]})
     for root, members in comps.items():
         first = rows[members[0]]
         if first.get("message_id") in splits and len(members) == 1:
@@ -202,7 +208,8 @@ def group_messages(rows: list[dict], corrections=()) -> list[Group]:
             continue
         if all(rows[i].get("own") for i in members) and not any(ckeys[i] for i in members):
             continue  # the user's own mail that replies to no employer mail
-        ck, rk = comp_key(members)
+        ck, rk = comp_keys[root]
+        rk = same_role.get((ck, rk), rk)
         if ck and rk:
             bid = _short_id(f"{ck}|{rk}")
             buckets.setdefault(bid, []).extend(members)
@@ -235,9 +242,69 @@ def group_messages(rows: list[dict], corrections=()) -> list[Group]:
             buckets.setdefault(target, [])
         buckets[target].extend(members)
 
-    groups = {bid: _make_group(bid, [rows[i] for i in members]) for bid, members in buckets.items() if members}
+    # Show the company as written where its key is the canonical one ("Meridian Rail", not
+    # the "Meridianrail" read off a mail domain).
+    canonical_name = {k: r["company"] for r, k in zip(rows, ckeys)
+                      if k and r.get("company") and company_key(r["company"]) == k}
+    groups = {bid: _make_group(bid, [rows[i] for i in members], canonical_name.get(keyed[bid][0]))
+              for bid, members in buckets.items() if members}
     _apply_group_corrections(groups, corrections)
     return sorted(groups.values(), key=lambda g: g.id)
+
+
+def _compact(key: str) -> str:
+    return key.replace(" ", "")
+
+
+def _canonical_companies(rows: list[dict], keys: list[str], is_ats) -> list[str]:
+    """One key per employer, though the parsers name it in several ways.
+
+    - "pellucid" and "pellucid systems", "vantagegrocers" and "vantage grocers" are one
+      company: a key that is a word-prefix of a longer key (or equal without spaces) takes
+      the longer one, when that longer one is the only candidate;
+    - a key seen on one company mail domain only, where another key dominates that domain
+      (a stray "Confirmed" or a first name read as the company), takes the domain's key.
+    """
+    distinct = sorted({k for k in keys if k}, key=len, reverse=True)
+    alias: dict[str, str] = {}
+    for short in distinct:
+        longer = [k for k in distinct if len(k) > len(short) and
+                  (k.startswith(short + " ") or _compact(k) == _compact(short))]
+        longer = [k for k in longer if alias.get(k, k) == k]
+        if len(longer) == 1:
+            alias[short] = longer[0]
+    keys = [alias.get(k, k) for k in keys]
+    per_domain: dict[str, Counter] = {}
+    key_domains: dict[str, set[str]] = {}
+    for r, k in zip(rows, keys):
+        d = _domain(r.get("from_addr", ""))
+        if k and d and not r.get("own") and d not in FREEMAIL and not is_ats(r.get("from_addr", "")):
+            per_domain.setdefault(d, Counter())[k] += 1
+            key_domains.setdefault(k, set()).add(d)
+    out = []
+    for r, k in zip(rows, keys):
+        d = _domain(r.get("from_addr", ""))
+        votes = per_domain.get(d)
+        if k and votes and not r.get("own") and key_domains.get(k) == {d}:
+            top, top_n = votes.most_common(1)[0]
+            if top != k and votes[k] < top_n:
+                k = top
+        out.append(k)
+    return out
+
+
+def _canonical_roles(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Within one company, a role whose words start a longer role's words is that role.
+
+    "backend engineer" and "backend engineer carrier network" are one application; when the
+    shorter one starts two different longer ones it is left alone.
+    """
+    out: dict[tuple[str, str], str] = {}
+    for ck, rk in pairs:
+        longer = {r for c, r in pairs if c == ck and r != rk and r.startswith(rk + " ")}
+        if len(longer) == 1:
+            out[(ck, rk)] = longer.pop()
+    return out
 
 
 def _most_common_latest(counts: Counter, order: list[str]) -> str:
@@ -254,9 +321,10 @@ def _display(rows: list[dict], field_name: str) -> str | None:
     return _most_common_latest(Counter(values), values)
 
 
-def _make_group(bid: str, members: list[dict]) -> Group:
+def _make_group(bid: str, members: list[dict], company: str | None = None) -> Group:
     members = sorted(members, key=lambda r: (_when(r), r.get("pk") or 0))
-    return Group(id=bid, company=_display(members, "company"), role=_display(members, "role"), messages=members)
+    return Group(id=bid, company=company or _display(members, "company"), role=_display(members, "role"),
+                 messages=members)
 
 
 def _find_group(groups: dict[str, Group], app_id: str | None, message_ids) -> Group | None:

@@ -99,7 +99,7 @@ def ssl_context(ca_file: str | None = None) -> ssl.SSLContext:
 
 
 def help_suffix(email: str, host: str) -> str:
-    preset = preset_for_host(host) or preset_for(email)
+    preset = preset_for(email) or (None if is_loopback(host) else preset_for_host(host))
     if preset and preset.help_url:
         return f" {preset.provider} needs an app password for IMAP: see {preset.help_url}"
     return ""
@@ -120,6 +120,8 @@ def describe_error(err: BaseException, settings: ServerSettings, *, email: str =
                     "token (they expire after about an hour) and try again.")
         return (f"{host} refused the email address or password for {email}."
                 + (help_suffix(email, host) or " Check them and try again."))
+    if isinstance(err, imaplib.IMAP4.error) and "not IMAP4 compliant" in str(err):
+        return f"The server at {where} does not speak IMAP4rev1, which this program needs."
     if isinstance(err, CapabilityError):
         return f"The server at {where} does not offer what is needed: {err}."
     if isinstance(err, socket.gaierror):
@@ -199,7 +201,8 @@ def open_session(settings: ServerSettings, user: str, secret: str, *, auth="pass
     """Connect, log in and check the server; AccountError with one sentence on any failure."""
     client = None
     try:
-        client = connect(settings, ca_file=ca_file, read_timeout=read_timeout)
+        client = connect(settings, ca_file=ca_file, read_timeout=read_timeout,
+                         connect_timeout=min(CONNECT_TIMEOUT, read_timeout))
         check_imap4rev1(client, settings)
         login(client, user, secret, auth)
         return client

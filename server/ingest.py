@@ -90,7 +90,7 @@ def scan_path(store, path: str | Path, *, me: Iterable[str] = (), progress: Prog
     me = [a for a in me if a]
     if me:
         store.set_user_addresses(me)
-    counts = ingest_raw(store, iter_raw_messages(path), progress=progress)
+    counts = ingest_raw(store, iter_raw_messages([path]), progress=progress)
     if not store.user_addresses():
         guess = store.guess_user_address()
         if guess:

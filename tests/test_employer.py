@@ -144,3 +144,72 @@ def test_never_raises_on_garbage():
     who = identify_employer("", "", "", "")
     assert who.company is None and who.role is None
     identify_employer("\x00<>", "@@@", "::::", "–" * 5000, full_text="(" * 5000)
+
+
+def test_institution_line_under_a_title_is_the_company_not_a_person():
+    text = ("Hi Ravi,\n\nThe panel meets again on Thursday.\n\nThanks,\nGlenda Moss\n"
+            "Payroll Coordinator\nBirchwood Valley Community College\n(555) 010-2222")
+    who = identify_employer("Glenda Moss", "gmoss@bvcc.edu", "Bursar Clerk search", text)
+    assert who.company == "Birchwood Valley Community College"
+
+
+def test_firm_name_ending_in_a_plural_job_word_is_a_company():
+    text = ("Dear Ola,\n\nWe are pleased to confirm your place.\n\nKind regards,\n"
+            "Trainee Recruitment Team\nMarchbank Pryce Solicitors")
+    who = identify_employer("Trainee Recruitment – Marchbank Pryce", "trainees@marchbankpryce.co.uk",
+                            "Trainee Solicitor – next steps", text)
+    assert who.company == "Marchbank Pryce Solicitors"
+    assert who.role == "Trainee Solicitor"
+
+
+def test_article_of_a_team_signature_is_dropped_but_kept_when_part_of_the_name():
+    team = identify_employer("Quillmoor", "no-reply@greenhouse.io", "Your Quillmoor application",
+                             "Hi, thanks for your time.\n\nBest,\nThe Quillmoor Recruiting Team")
+    assert team.company == "Quillmoor"
+    hotel = identify_employer("Ada Lim", "ada.lim@thegrangeley.com", "Re: Night Porter",
+                              "Hi Tom,\n\nCould you start Monday?\n\nAda Lim\nThe Grangeley Hotel | 4 Quay St")
+    assert hotel.company == "The Grangeley Hotel"
+
+
+def test_partnership_suffix_kept_in_display_but_not_in_key():
+    text = ("Dear Priya,\n\nThank you for attending.\n\nYours sincerely,\nOwen Tate\nHR Manager\n"
+            "Fenwick Ashdown LLP")
+    who = identify_employer("Owen Tate", "otate@fenwickashdown.com", "Audit Trainee – outcome", text)
+    assert who.company == "Fenwick Ashdown LLP"
+    assert company_key(who.company) == company_key("Fenwick Ashdown")
+
+
+def test_agency_names_its_client():
+    text = ("Hi Lou,\n\nThanks for applying for the Picker Packer role with our client Norbury Freight "
+            "at their Leeds site.\n\nKaren\nRecruitment Consultant")
+    who = identify_employer("Karen Holt", "karen@swiftstaffing.co.uk", "Your application", text)
+    assert who.company == "Norbury Freight"
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Thanks for your interest in the Senior iOS Engineer role at Pellucid.", "Senior iOS Engineer"),
+    ("We have an offer for you for the Solutions Architect, Public Sector role.",
+     "Solutions Architect, Public Sector"),
+    ("We've received your application for Junior Buyer and will be in touch.", "Junior Buyer"),
+    ("Honestly it was easy: we want you as our first Data Engineer.", "Data Engineer"),
+    ("I'm pleased to offer you the position of Site Supervisor, North Region, reporting to Jo.",
+     "Site Supervisor, North Region"),
+    ("Thank you for applying for Ward Clerk – Day Surgery (Req #77-120) at St Ives.",
+     "Ward Clerk – Day Surgery"),
+])
+def test_role_framed_in_body(text, want):
+    assert identify_employer("Pellucid", "jobs@pellucid.com", "Your application", text).role == want
+
+
+def test_longer_body_title_containing_the_subject_title_wins():
+    text = "Hi Dee,\n\nThanks for your interest in the Warehouse Team Leader opening at our depot."
+    who = identify_employer("Mo Grant", "mo@carrowfreight.com", "Team Leader opening – update", text)
+    assert who.role == "Warehouse Team Leader"
+
+
+@pytest.mark.parametrize("subject, want", [
+    ("Re: line cook spot", "Line Cook"),
+    ("night shift supervisor chat", "Night Shift Supervisor"),
+])
+def test_informal_lowercase_subject(subject, want):
+    assert identify_employer("Bea", "bea.cafe@gmail.com", subject, "hey! can you come by?").role == want

@@ -37,6 +37,7 @@ import pytest
 MAIL_UID = 65534  # the mail user cannot be root; nobody/nogroup owns the Maildirs
 START_DEADLINE = 15.0  # seconds to wait for the greeting on a busy 2-core machine
 DOMAIN = "example.org"
+PROVISIONED_USERS = 500  # users written to the passwd file at start (one per test)
 
 
 def _free_port() -> int:
@@ -79,6 +80,7 @@ ssl_cert = <{root}/server.pem
 ssl_key = <{root}/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 mail_location = maildir:~/Maildir
 mail_fsync = never
 mail_plugins = $mail_plugins notify mail_log
@@ -171,7 +173,11 @@ class DovecotServer:
         os.chmod(root, 0o755)
         for sub in ("run", "state", "home"):
             (root / sub).mkdir(exist_ok=True)
-        (root / "passwd").write_text("")
+        # Dovecot notices passwd-file changes by mtime (whole seconds), so users added within
+        # one second could be missed: every user a test process can ask for is written now.
+        (root / "passwd").write_text("".join(
+            f"user{i}@{DOMAIN}:{{PLAIN}}{self.password_for(i)}::::::\n"
+            for i in range(1, PROVISIONED_USERS + 1)))
         os.chmod(root / "passwd", 0o644)
         _make_certs(root)
         os.chmod(root / "server.key", 0o600)
@@ -211,12 +217,16 @@ class DovecotServer:
 
     # -- users and mail ------------------------------------------------------------------
 
-    def add_user(self, user: str | None = None, password: str = "s3cret-Pass") -> tuple[str, str]:
-        """Add a mail user (the passwd file is re-read on change). Returns (user, password)."""
-        user = user or f"user{next(self._users)}@{DOMAIN}"
-        with open(self.root / "passwd", "a") as fh:
-            fh.write(f"{user}:{{PLAIN}}{password}::::::\n")
-        return user, password
+    @staticmethod
+    def password_for(i: int) -> str:
+        return f"s3cret-Pass-{i:04d}"
+
+    def add_user(self) -> tuple[str, str]:
+        """A mail user nobody used yet (from the ones written at start). Returns (user, password)."""
+        i = next(self._users)
+        if i > PROVISIONED_USERS:
+            raise RuntimeError("more test mail users than provisioned; raise PROVISIONED_USERS")
+        return f"user{i}@{DOMAIN}", self.password_for(i)
 
     def home(self, user: str) -> Path:
         return self.root / "home" / user
@@ -372,11 +382,20 @@ class DovecotUser:
 
 
 _SHARED: DovecotServer | None = None
+_SHARED_KEY = None
 
 
-def shared_server(config=None) -> DovecotServer:
-    """One Dovecot per test process, started on first use, stopped when pytest ends."""
-    global _SHARED
+def shared_server(config=None, key=None) -> DovecotServer:
+    """One Dovecot per test module (`key`), started on first use, stopped when pytest ends.
+
+    Per module because Dovecot delays logins from an IP after failed ones (2, 4, 8, 15 s):
+    a module that tests wrong passwords must not slow the next one.
+    """
+    global _SHARED, _SHARED_KEY
+    if key != _SHARED_KEY and _SHARED is not None:
+        _SHARED.stop()
+        _SHARED = None
+    _SHARED_KEY = key
     if _SHARED is None or _SHARED.proc is None or _SHARED.proc.poll() is not None:
         root = Path(tempfile.mkdtemp(prefix="standing-dovecot-"))
         server = DovecotServer.start(root)
@@ -394,7 +413,7 @@ def shared_server(config=None) -> DovecotServer:
 
 @pytest.fixture
 def dovecot(request):
-    """A fresh, empty mailbox (its own user) on the test process's private Dovecot."""
-    server = shared_server(request.config)
+    """A fresh, empty mailbox (its own user) on this test module's private Dovecot."""
+    server = shared_server(request.config, key=request.module.__name__)
     user, password = server.add_user()
     return DovecotUser(server, user, password)
