@@ -5,7 +5,8 @@
 Fills a fresh data dir with a generated mailbox (server.ingest.fill_store, readings built
 from the generator's own labels so the figure is the store + standings + API, not the
 classifier), starts the real `standing serve` (waitress, subprocess), pairs, then times
-requests over one keep-alive http.client connection each: GET /api/sync (one small row
+requests, alternating between the two, over one keep-alive http.client connection
+each: GET /api/sync (one small row
 read after the same Host/Origin/token checks) is the baseline. Prints p50/p95 of both and
 the p95 ratio; the target is <= 3x (DESIGN.md "Quality bars").
 """
@@ -36,32 +37,34 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def timed(port: int, path: str, token: str, count: int) -> tuple[list[float], int, float]:
-    """Latencies in ms of `count` GETs over one keep-alive connection after a warm-up; the body
-    size; and the first (cold) request's latency."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+def timed(port: int, token: str, paths: tuple[str, ...], count: int) -> tuple[dict, dict, float]:
+    """Latencies in ms of `count` GETs per path, alternating between the paths (one keep-alive
+    connection each) so both see the same load on this shared machine; body sizes; and the
+    first request's (cold cache) latency."""
     headers = {"Host": f"127.0.0.1:{port}", "Authorization": f"Bearer {token}"}
-    size = 0
+    conns = {path: http.client.HTTPConnection("127.0.0.1", port, timeout=120) for path in paths}
+    times: dict[str, list[float]] = {path: [] for path in paths}
+    sizes: dict[str, int] = {}
+    cold = 0.0
     try:
-        cold = time.perf_counter()
-        for n in range(WARMUP):
-            conn.request("GET", path, headers=headers)
-            conn.getresponse().read()
-            if n == 0:
-                cold = (time.perf_counter() - cold) * 1000
-        times = []
-        for _ in range(count):
-            start = time.perf_counter()
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            body = response.read()
-            times.append((time.perf_counter() - start) * 1000)
-            if response.status != 200:
-                raise SystemExit(f"{path}: HTTP {response.status} {body[:200]!r}")
-            size = len(body)
-        return times, size, cold
+        for n in range(WARMUP + count):
+            for path, conn in conns.items():
+                start = time.perf_counter()
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                body = response.read()
+                elapsed = (time.perf_counter() - start) * 1000
+                if response.status != 200:
+                    raise SystemExit(f"{path}: HTTP {response.status} {body[:200]!r}")
+                if n == 0 and path == paths[0]:
+                    cold = elapsed
+                if n >= WARMUP:
+                    times[path].append(elapsed)
+                sizes[path] = len(body)
+        return times, sizes, cold
     finally:
-        conn.close()
+        for conn in conns.values():
+            conn.close()
 
 
 def main() -> int:
@@ -85,8 +88,9 @@ def main() -> int:
         server = start_serve(tmp_path, data_dir=data_dir)
         try:
             token = server.pair()
-            listing, list_size, cold = timed(server.port, "/api/applications", token, args.requests)
-            trivial, _, _ = timed(server.port, "/api/sync", token, args.requests)
+            times, sizes, cold = timed(server.port, token, ("/api/applications", "/api/sync"), args.requests)
+            listing, trivial = times["/api/applications"], times["/api/sync"]
+            list_size = sizes["/api/applications"]
             status, body = server.call("GET", "/api/applications", token=token)
             listed = len(body["applications"])
         finally:
@@ -95,7 +99,7 @@ def main() -> int:
             print(f"warning: standing serve exited with {code}")
 
     rows = {"GET /api/applications": listing, "GET /api/sync (baseline)": trivial}
-    print(f"{args.requests} requests each, one keep-alive connection; {listed} applications listed, "
+    print(f"{args.requests} requests each, alternating, one keep-alive connection each; {listed} applications listed, "
           f"{list_size / 1024:.0f} KB per list")
     for name, values in rows.items():
         print(f"  {name:28s} p50 {percentile(values, .5):7.2f} ms   p95 {percentile(values, .95):7.2f} ms   "

@@ -24,7 +24,7 @@ export const LABEL_TEXT = {
   unrelated: "Not a job email",
 };
 
-export const TREND_TEXT = { warming: "warming up", cooling: "cooling down", steady: "steady" };
+export const TREND_TEXT = { warming: "↗ warming", cooling: "↘ cooling", steady: "steady" };
 
 export function statusText(app) {
   return STATUS_TEXT[app.status] ?? FLAG_TEXT[app.flag] ?? String(app.status ?? "Unknown");
@@ -39,7 +39,7 @@ export function parseDay(iso) {
 
 export function formatDay(iso) {
   const day = parseDay(iso);
-  return day ? day.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short", year: "numeric" }) : "";
+  return day ? day.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" }) : "";
 }
 
 export function formatMoment(iso) {

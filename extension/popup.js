@@ -144,7 +144,7 @@ function applicationItem(app) {
       h("span", { className: "role" }, app.role || "Role not named"))),
   h("p", { className: "reason" }, app.reason ?? ""),
   app.evidence?.text ? h("blockquote", { className: "evidence", title: app.evidence.explanation ?? "" }, app.evidence.text) : null,
-  timing || trend ? h("p", { className: "timing" }, [timing, trend && app.trend !== "steady" ? `Trend: ${trend}` : ""].filter(Boolean).join(" · ")) : null,
+  timing || trend ? h("p", { className: "timing" }, [timing, trend && app.trend !== "steady" ? trend : ""].filter(Boolean).join(" · ")) : null,
   app.flag === "amber" && app.question ? askBlock(app) : null);
   return item;
 }

@@ -32,9 +32,9 @@ from importlib import resources
 from .model import LABELS, CalendarEvent, Evidence, Verdict
 
 RULES_RESOURCE = "rules.toml"
-# Decisions are stated near the top of a reply; beyond this a "reply" is a pasted document or a
-# newsletter, and bounding it keeps every regex pass linear in a small constant.
-MAX_TEXT_CHARS = 12_000
+# Decisions are stated near the top of a reply (employer replies run 0.5-3 KB); beyond this a
+# "reply" is a pasted document or a newsletter, and bounding it bounds every regex pass.
+MAX_TEXT_CHARS = 5_000
 MAX_SUBJECT_CHARS = 400  # subjects longer than this are garbage or spam
 # An evidence quote longer than this is cut to the clause around the match (popup space).
 MAX_EVIDENCE_CHARS = 320
@@ -107,6 +107,7 @@ class Rule:
     examples: tuple[str, ...]
     triggers: tuple[str, ...]
     regex: re.Pattern
+    strong_context: bool = False
 
 
 def _compile_pattern(pattern: str) -> re.Pattern:
@@ -152,7 +153,7 @@ def load_rules(data: dict) -> tuple[Rule, ...]:
                           explanation=raw["explanation"].strip(),
                           priority=int(raw.get("priority", 1)), weight=float(raw.get("weight", 1.0)),
                           where=where, guards=guards, examples=tuple(raw.get("examples", ())),
-                          regex=regex))
+                          regex=regex, strong_context=bool(raw.get("strong_context", False))))
     return tuple(rules)
 
 
@@ -167,21 +168,67 @@ BODY_RULES = tuple(r for r in RULES if r.where in ("body", "both"))
 SUBJECT_RULES = tuple(r for r in RULES if r.where in ("subject", "both"))
 CONTEXT_BODY = _compile_pattern(_DATA["context"]["body"])
 CONTEXT_SUBJECT = _compile_pattern(_DATA["context"]["subject"])
+CONTEXT_STRONG = _compile_pattern(_DATA["context"]["strong"])
 
 # One pass finds every trigger fragment present; a fragment found also reveals the shorter
-# fragments inside it ("another" contains "other"), so rules keyed on those still run.
+# fragments that are its prefixes, so rules keyed on those still run.
 _ALL_TRIGGERS = sorted({t for r in BODY_RULES for t in r.triggers}, key=len, reverse=True)
-_TRIGGER_SCAN = re.compile("|".join(re.escape(t) for t in _ALL_TRIGGERS)) if _ALL_TRIGGERS else None
+
+
+def _trie_regex(words: list[str]) -> str:
+    """One regex for many literal fragments, factored by common prefixes so the engine branches
+    per character instead of trying every fragment at every position."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(trie)
+
+
+# Zero-width, so fragments that overlap ("another" holds "not" and "other") are all seen.
+_TRIGGER_SCAN = re.compile(f"(?=({_trie_regex(_ALL_TRIGGERS)}))") if _ALL_TRIGGERS else None
 _TRIGGER_IMPLIES = {t: frozenset(u for u in _ALL_TRIGGERS if u in t) for t in _ALL_TRIGGERS}
 
 
-def _present_triggers(low: str) -> frozenset[str]:
+def _trigger_positions(low: str) -> dict[str, list[int]]:
+    """Every trigger fragment present in ``low``, with the offsets where it starts."""
+    found: dict[str, list[int]] = {}
     if _TRIGGER_SCAN is None:
-        return frozenset()
-    found: set[str] = set()
-    for piece in set(_TRIGGER_SCAN.findall(low)):
-        found |= _TRIGGER_IMPLIES[piece]
-    return frozenset(found)
+        return found
+    for m in _TRIGGER_SCAN.finditer(low):
+        for fragment in _TRIGGER_IMPLIES[m.group(1)]:
+            found.setdefault(fragment, []).append(m.start())
+    return found
+
+
+def _present_triggers(low: str) -> frozenset[str]:
+    return frozenset(_trigger_positions(low))
+
+
+def _windows(positions: list[int], starts: list[int], size: int) -> list[tuple[int, int]]:
+    """Merged spans from the sentence before each trigger to the end of the sentence after it:
+    a rule can only match where one of its triggers is."""
+    spans: list[tuple[int, int]] = []
+    for pos in sorted(positions):
+        i = bisect.bisect_right(starts, pos) - 1
+        lo = starts[max(0, i - 1)]
+        hi = starts[i + 2] if i + 2 < len(starts) else size
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
+        else:
+            spans.append((lo, hi))
+    return spans
 
 CALENDAR_RULE_ID = "calendar.interview"
 _CALENDAR_INTERVIEW = re.compile(
@@ -289,21 +336,35 @@ def _body_hits(text: str, original: str) -> list[_Hit]:
     """Surviving matches in the normalised, lowercased ``text``; quotes are cut from
     ``original`` (same offsets: normalisation and lowercasing map one character to one)."""
     hits: list[_Hit] = []
-    starts: list[int] | None = None
-    present = _present_triggers(text)
+    present = _trigger_positions(text)
+    if not present:
+        return hits
+    starts = _sentence_starts(text)
     for rule in BODY_RULES:
-        if rule.triggers and present.isdisjoint(rule.triggers):
-            continue
-        for m in rule.regex.finditer(text):
-            if starts is None:
-                starts = _sentence_starts(text)
+        if rule.triggers:
+            positions = [p for t in rule.triggers for p in present.get(t, ())]
+            if not positions:
+                continue
+            spans = _windows(positions, starts, len(text))
+        else:
+            spans = [(0, len(text))]
+        hit = _first_hit(rule, text, original, starts, spans)
+        if hit is not None:
+            hits.append(hit)
+    return hits
+
+
+def _first_hit(rule: Rule, text: str, original: str, starts: list[int],
+               spans: list[tuple[int, int]]) -> _Hit | None:
+    """The first match of ``rule`` inside ``spans`` that no guard cancels."""
+    for lo, hi in spans:
+        for m in rule.regex.finditer(text, lo, hi):
             sent = _sentence_bounds(text, starts, m.start())
             if _guarded(rule, text, sent, m.start()):
                 continue
             q_start, q_end = _quote(text, sent, m.start(), m.end())
-            hits.append(_Hit(rule, q_start, q_end, original[q_start:q_end]))
-            break  # one surviving match per rule is enough evidence
-    return hits
+            return _Hit(rule, q_start, q_end, original[q_start:q_end])
+    return None
 
 
 def _subject_hits(subject: str) -> list[_Hit]:
@@ -357,6 +418,10 @@ def classify(subject: str, text: str, *, calendar: CalendarEvent | None = None) 
                             or CONTEXT_SUBJECT.search(low_subject)):
         return Verdict(label="unrelated", confidence=0.95)  # nothing about a job application
     body_hits = _body_hits(text, original)
+    if any(h.rule.strong_context for h in body_hits) and not (
+            CONTEXT_STRONG.search(text) or CONTEXT_STRONG.search(low_subject)
+            or CONTEXT_SUBJECT.search(low_subject)):
+        body_hits = [h for h in body_hits if not h.rule.strong_context]
     hits = body_hits + _subject_hits(subject)
     if cal:
         hits.append(cal)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
 
 from .model import Reply
 
@@ -79,11 +80,7 @@ _FOOTER = re.compile(_FOOTER_LINE, re.I)
 
 def _lines(text: str) -> tuple[list[str], list[int]]:
     lines = text.splitlines(keepends=True)
-    starts = []
-    offset = 0
-    for line in lines:
-        starts.append(offset)
-        offset += len(line)
+    starts = [0, *accumulate(map(len, lines))][:-1] if lines else []
     return lines, starts
 
 
@@ -157,6 +154,20 @@ def _cut_index(lines: list[str], starts: list[int], region: str, lower: str) -> 
     return len(lines)
 
 
+def _keyword_lines(lines, starts, end, region, lower, words) -> set[int]:
+    """Indexes of the lines (before ``end``) that contain one of ``words``, found with str.find:
+    Python's re tries every alternative at every position, which costs more than the rest."""
+    found: set[int] = set()
+    if len(lower) != len(region):  # a few characters change length when lowercased
+        return {i for i in range(end) if any(word in lines[i].lower() for word in words)}
+    for word in words:
+        position = lower.find(word)
+        while position >= 0:
+            found.add(_line_index(starts, position))
+            position = lower.find(word, position + len(word))
+    return found
+
+
 def _paragraph_ranges(lines: list[str], end: int) -> list[tuple[int, int]]:
     ranges = []
     start = None
@@ -194,35 +205,27 @@ def _newest_reply(text: str) -> Reply:
     end = _cut_index(lines, starts, region, lower)
     cut = starts[end] if end < len(lines) else len(region)
     region, lower = region[:cut], lower[:cut]
-    keep = [True] * end
+    dropped: set[int] = set()
     if ">" in region:
-        for match in _QUOTED_LINE.finditer(region):
-            keep[_line_index(starts, match.start())] = False
-    if any(word in lower for word in _FOOTER_WORDS):
-        for match in _FOOTER.finditer(region):
-            keep[_line_index(starts, match.start())] = False
-    paragraphs = None
-    legal = _LEGAL.finditer(region) if any(word in lower for word in _LEGAL_WORDS) else ()
-    for match in legal:
-        if paragraphs is None:
-            paragraphs = _paragraph_ranges(lines, end)
-        index = _line_index(starts, match.start())
-        for first, last in paragraphs:
-            if first <= index < last:
-                for dropped in range(first, last):
-                    keep[dropped] = False
-                break
+        dropped.update(_line_index(starts, m.start()) for m in _QUOTED_LINE.finditer(region))
+    for index in _keyword_lines(lines, starts, end, region, lower, _FOOTER_WORDS):
+        if _FOOTER.search(lines[index]):
+            dropped.add(index)
+    legal_lines = _keyword_lines(lines, starts, end, region, lower, _LEGAL_WORDS)
+    if legal_lines:
+        for first, last in _paragraph_ranges(lines, end):
+            if any(first <= index < last for index in legal_lines) and _LEGAL.search("".join(lines[first:last])):
+                dropped.update(range(first, last))
 
-    # kept lines -> (original_start, length) runs
+    # kept lines -> (original_start, length) runs: the stretches between dropped lines
     runs: list[list[int]] = []
-    for index in range(end):
-        if not keep[index]:
-            continue
-        start, length = starts[index], len(lines[index])
-        if runs and runs[-1][0] + runs[-1][1] == start:
-            runs[-1][1] += length
-        else:
-            runs.append([start, length])
+    previous = -1
+    for index in [*sorted(dropped), end]:
+        if index > previous + 1:
+            start = starts[previous + 1]
+            stop = starts[index] if index < len(starts) else len(region)
+            runs.append([start, stop - start])
+        previous = index
     runs = _trim(scanned, runs)
     if not runs:
         return Reply(text=text, segments=((0, 0, len(text)),))

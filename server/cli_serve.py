@@ -70,8 +70,13 @@ def _start_sync(data_dir: Path, db_path: Path):
     return service
 
 
-class _Stop(Exception):
-    """Raised from the signal handler to leave waitress's loop."""
+class _Stop(KeyboardInterrupt):
+    """Raised from the signal handler to leave waitress's loop.
+
+    A KeyboardInterrupt, because waitress's event loop re-raises only KeyboardInterrupt and
+    SystemExit: any other exception raised while it handles a socket event is swallowed by
+    the channel's error handler, and the server would keep running.
+    """
 
 
 @click.command("serve")
@@ -89,7 +94,6 @@ def serve_command(port: int, demo: bool) -> None:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     data_dir = config.data_dir()
     main_db = data_dir / "standing.sqlite3"
-    holder = {}
     demo_db = data_dir / DEMO_DB
     app = create_app({"DATA_DIR": data_dir, "STORE_PATH": demo_db if demo else main_db,
                       "AUTH_STORE_PATH": main_db, "PORT": port, "DEMO": demo})
@@ -112,19 +116,18 @@ def serve_command(port: int, demo: bool) -> None:
         if not demo:
             service = _start_sync(data_dir, main_db)
             app.config["SYNC_SERVICE"] = service
-        holder["server"] = server
 
         def stop(signum, frame):
             raise _Stop()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        _say(f"Serving on http://{HOST}:{port}" + ("  (demo mailbox)" if demo else ""))
-        _say(f"Pairing code: {code}")
-        _say(f"The code works once, for {int(auth.CODE_TTL.total_seconds() // 60)} minutes; "
-             f"`standing pair` prints a new one. Ctrl-C stops the server.")
         try:
-            server.run()
+            _say(f"Serving on http://{HOST}:{port}" + ("  (demo mailbox)" if demo else ""))
+            _say(f"Pairing code: {code}")
+            _say(f"The code works once, for {int(auth.CODE_TTL.total_seconds() // 60)} minutes; "
+                 f"`standing pair` prints a new one. Ctrl-C stops the server.")
+            server.run()  # returns after a _Stop (waitress catches KeyboardInterrupt)
         except _Stop:
             pass
     finally:

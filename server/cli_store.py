@@ -56,7 +56,7 @@ def print_table(apps: list[dict]) -> None:
             for line in textwrap.wrap(f"\u201c{quote}\u201d", TABLE_WIDTH - 21):
                 click.echo(" " * 21 + line)
         if app.get("question"):
-            for n, line in enumerate(textwrap.wrap(f"Ask: {app['question']}", TABLE_WIDTH - 21)):
+            for line in textwrap.wrap(f"Ask: {app['question']}", TABLE_WIDTH - 21):
                 click.echo(" " * 21 + line)
         click.echo("")
     counts: dict[str, int] = {}

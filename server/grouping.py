@@ -266,11 +266,16 @@ def _canonical_companies(rows: list[dict], keys: list[str], is_ats) -> list[str]
       (a stray "Confirmed" or a first name read as the company), takes the domain's key.
     """
     distinct = sorted({k for k in keys if k}, key=len, reverse=True)
+    extends: dict[str, set[str]] = {}  # a word-prefix or space-less spelling -> longer keys
+    for k in distinct:
+        words = k.split(" ")
+        for n in range(1, len(words)):
+            extends.setdefault(" ".join(words[:n]), set()).add(k)
+        extends.setdefault("\0" + _compact(k), set()).add(k)
     alias: dict[str, str] = {}
     for short in distinct:
-        longer = [k for k in distinct if len(k) > len(short) and
-                  (k.startswith(short + " ") or _compact(k) == _compact(short))]
-        longer = [k for k in longer if alias.get(k, k) == k]
+        longer = (extends.get(short, set()) | extends.get("\0" + _compact(short), set()))
+        longer = [k for k in longer if len(k) > len(short) and alias.get(k, k) == k]
         if len(longer) == 1:
             alias[short] = longer[0]
     keys = [alias.get(k, k) for k in keys]

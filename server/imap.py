@@ -38,6 +38,7 @@ HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS ({})]".format(" ".join(HEADER_FIELDS))
 HEADER_KEY = "BODY[HEADER.FIELDS ({})]".format(" ".join(HEADER_FIELDS)).encode()
 MAX_TEXT_PARTS = 4       # plain or html, plus an invite or two; more is junk or an attack
 MAX_BODYSTRUCTURE_DEPTH = 20  # nested multiparts deeper than this are not real mail
+MAX_PARTS = 200          # parts of one multipart we look at; real mail has a handful
 
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 
@@ -253,15 +254,8 @@ def _disposition(part) -> str:
 def _leaves(structure, prefix: str, depth: int, out: list) -> None:
     if depth > MAX_BODYSTRUCTURE_DEPTH or not isinstance(structure, (list, tuple)) or not structure:
         return
-    if isinstance(structure[0], (list, tuple)):  # multipart: parts..., subtype, ...
-        index = 0
-        for child in structure:
-            if not isinstance(child, (list, tuple)) or not child or not isinstance(
-                    child[0], (list, tuple, bytes, str)):
-                break
-            if not isinstance(child[0], (list, tuple)) and len(child) < 7:
-                break
-            index += 1
+    if isinstance(structure[0], list):  # multipart (imapclient BodyData): ([parts], subtype, ...)
+        for index, child in enumerate(structure[0][:MAX_PARTS], start=1):
             _leaves(child, f"{prefix}.{index}" if prefix else str(index), depth + 1, out)
         return
     if len(structure) < 7:

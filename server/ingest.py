@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import mailbox
 import random
-from datetime import date, datetime, timedelta, timezone
-from email.message import EmailMessage
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Callable, Iterable, Iterator

@@ -103,6 +103,7 @@ class Store:
         self.db = db
         self.path = path
         self._user_addresses: frozenset[str] | None = None
+        self._standings_cache: tuple | None = None
 
     # ----------------------------------------------------------------- open / close
     @classmethod
@@ -310,6 +311,9 @@ class Store:
             self.db.executemany("UPDATE messages SET application_id = ? WHERE pk = ?", links)
             self.db.execute("INSERT INTO meta (key, value) VALUES ('stale', '0') "
                             "ON CONFLICT(key) DO UPDATE SET value = '0'")
+            generation = int(self.get_meta("generation", "0")) + 1
+            self.db.execute("INSERT INTO meta (key, value) VALUES ('generation', ?) "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(generation),))
         return True
 
     def rebuild(self, *, progress=None) -> dict:
@@ -384,16 +388,25 @@ class Store:
         from . import standing
 
         self.refresh()
+        limits = self.thresholds()
+        # Standings change with the calendar day, not the hour: cache them per day and per
+        # regrouping (the generation moves whenever any process regroups).
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=timezone.utc)
+        key = (self.get_meta("generation"), now.astimezone(timezone.utc).date(), limits, include_archived)
+        if self._standings_cache is not None and self._standings_cache[0] == key:
+            return [dict(app) for app in self._standings_cache[1]]
         sql = "SELECT summary, archived FROM applications"
         if not include_archived:
             sql += " WHERE archived = 0"
-        limits = self.thresholds()
         apps = []
         for summary, archived in self.db.execute(sql):
             app = standing.finalize(json.loads(summary), now, limits)
             app["archived"] = bool(archived)
             apps.append(app)
-        return standing.attention_order(apps)
+        apps = standing.attention_order(apps)
+        self._standings_cache = (key, apps)
+        return [dict(app) for app in apps]
 
     def application(self, app_id: str, now: datetime) -> dict | None:
         """One application with its "timeline" (every message, oldest first), or None."""
@@ -625,12 +638,14 @@ class Store:
             "SELECT id, code_hash, expires_at, attempts, used FROM pairing_codes "
             "WHERE used = 0 AND expires_at > ? AND attempts < ? ORDER BY id", (at, max_attempts))]
 
-    def record_pairing_attempt(self, code_id: int | None = None) -> None:
-        """Count a wrong guess against one code, or against every live code when None."""
+    def record_pairing_attempt(self, code_id: int | None = None) -> int | None:
+        """Count a wrong guess against one code (returning its attempts so far), or every live code."""
         if code_id is None:
             self.db.execute("UPDATE pairing_codes SET attempts = attempts + 1 WHERE used = 0")
-        else:
-            self.db.execute("UPDATE pairing_codes SET attempts = attempts + 1 WHERE id = ?", (code_id,))
+            return None
+        self.db.execute("UPDATE pairing_codes SET attempts = attempts + 1 WHERE id = ?", (code_id,))
+        row = self.db.execute("SELECT attempts FROM pairing_codes WHERE id = ?", (code_id,)).fetchone()
+        return row[0] if row else None
 
     def consume_pairing_code(self, code_id: int) -> bool:
         """Mark a code used; False when it was already used (single use, even under a race)."""

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from server import accounts
 from server.errors import AccountError
 from server.store import Store
-from tests.support.dovecot import dovecot  # noqa: F401
+from tests.support.dovecot import dovecot, dovecot_private  # noqa: F401
 
 
 def _one_sentence(err) -> str:
@@ -238,29 +238,29 @@ def _pair(app, client) -> str | None:
     return (response.get_json() or {}).get("token")
 
 
-# Failed logins make Dovecot delay later logins from this IP: these run last.
+# Failed logins make Dovecot delay later logins from this IP: each gets its own Dovecot.
 
-def test_wrong_password_leaves_no_account(dovecot, data_dir):
+def test_wrong_password_leaves_no_account(dovecot_private, data_dir):
     with Store.open() as store:
         with pytest.raises(AccountError) as info:
-            accounts.add_account(store, email=dovecot.user, secret="not-the-password",
-                                 host="127.0.0.1", port=dovecot.port, security="plain")
+            accounts.add_account(store, email=dovecot_private.user, secret="not-the-password",
+                                 host="127.0.0.1", port=dovecot_private.port, security="plain")
         assert "refused" in _one_sentence(info.value)
         assert store.list_accounts() == []
     assert not (data_dir / "secrets").exists() or not any((data_dir / "secrets").iterdir())
 
 
-def test_wrong_password_for_a_provider_address_names_the_help_link(dovecot):
+def test_wrong_password_for_a_provider_address_names_the_help_link(dovecot_private):
     with pytest.raises(AccountError) as info:
         accounts.check_connection(email="someone@gmail.com", secret="nope", host="127.0.0.1",
-                                  port=dovecot.port, security="plain")
+                                  port=dovecot_private.port, security="plain")
     assert "https://support.google.com/" in _one_sentence(info.value)
 
 
-def test_cli_wrong_password_is_one_line_and_exit_1(dovecot, data_dir):
+def test_cli_wrong_password_is_one_line_and_exit_1(dovecot_private, data_dir):
     proc = subprocess.run(
-        [sys.executable, "-m", "server.cli", "account", "add", dovecot.user, "--host", "127.0.0.1",
-         "--port", str(dovecot.port), "--security", "plain", "--password-stdin"],
+        [sys.executable, "-m", "server.cli", "account", "add", dovecot_private.user, "--host", "127.0.0.1",
+         "--port", str(dovecot_private.port), "--security", "plain", "--password-stdin"],
         input="wrong-password\n", capture_output=True, text=True, timeout=60,
         env={**os.environ, "STANDING_DATA_DIR": str(data_dir)})
     assert proc.returncode == 1

@@ -13,6 +13,7 @@ import pytest
 
 from parsers.model import Email, Employer, Evidence, Reading, Reply, Verdict
 from server.store import Store
+from tests.support.dovecot import dovecot  # noqa: F401
 from tests.support.serve import app, client, close_app, make_app, new_code, paired  # noqa: F401
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=timezone.utc)
@@ -375,3 +376,28 @@ def test_date_fields_are_iso(seeded):
             datetime.fromisoformat(item["last_contact"])
         if item["expected_by"]:
             date.fromisoformat(item["expected_by"])
+
+
+def test_list_sees_a_write_from_another_connection(seeded, data_dir):
+    before = listing(seeded)
+    with Store.open(data_dir / "standing.sqlite3") as other:  # e.g. the sync thread
+        other.ingest(reading("<wg-1@wingtip.example>", sender="Wingtip Hiring|hr@wingtip.example", when=day(18),
+                             label="offer", company="Wingtip", role="Analyst", subject="Offer: Analyst",
+                             text="We are delighted to offer you the Analyst position.", phrase="offer you"))
+        other.refresh()
+    after = by_company(listing(seeded))
+    assert len(after) == len(before) + 1 and after["Wingtip"]["flag"] == "green"
+
+
+def test_account_round_trip_on_a_real_imap_server(paired, dovecot):
+    response = paired.post("/api/accounts", json={
+        "email": dovecot.user, "password": dovecot.password, "host": dovecot.host, "port": dovecot.port,
+        "security": "plain"})
+    assert response.status_code == 201, response.get_json()
+    account = response.get_json()["account"]
+    assert account["email"] == dovecot.user and dovecot.password not in response.get_data(as_text=True)
+    listed = paired.get("/api/accounts").get_json()["accounts"]
+    assert [a["id"] for a in listed] == [account["id"]]
+    assert dovecot.password not in json.dumps(listed)
+    assert paired.delete(f"/api/accounts/{account['id']}").get_json() == {"ok": True}
+    assert paired.get("/api/accounts").get_json() == {"accounts": []}

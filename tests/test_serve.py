@@ -43,9 +43,37 @@ def test_listens_on_loopback_only(served):
 def test_sigint_stops_cleanly(tmp_path):
     server = start_serve(tmp_path)
     server.proc.send_signal(signal.SIGINT)
-    assert server.proc.wait(timeout=15) == 0
+    assert server.proc.wait(timeout=30) == 0
     assert server.stop() == 0
     assert "Traceback" not in server.stderr_path.read_text()
+
+
+def test_stops_cleanly_while_answering_requests(tmp_path):
+    """A signal that lands while waitress handles a socket event must still stop the server."""
+    import threading
+
+    server = start_serve(tmp_path)
+    done = threading.Event()
+
+    def hammer():
+        while not done.is_set():
+            try:
+                server.request("GET", "/api/health", timeout=2)
+            except OSError:
+                pass
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        server.request("GET", "/api/health")
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=30) == 0
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+        server.stop()
 
 
 def test_port_in_use_is_one_line_and_exit_1(tmp_path, data_dir):

@@ -224,8 +224,7 @@ def test_tokens_and_pairing_codes(store):
     live = store.add_pairing_code("c" * 64, NOW + timedelta(minutes=5))
     store.add_pairing_code("d" * 64, NOW - timedelta(minutes=1))
     assert [c["id"] for c in store.pairing_codes(now=NOW)] == [live]
-    for _ in range(5):
-        store.record_pairing_attempt(live)
+    assert [store.record_pairing_attempt(live) for _ in range(5)] == [1, 2, 3, 4, 5]
     assert store.pairing_codes(now=NOW) == []
     fresh = store.add_pairing_code("e" * 64, NOW + timedelta(minutes=5))
     assert store.consume_pairing_code(fresh) and not store.consume_pairing_code(fresh)

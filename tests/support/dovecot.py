@@ -417,3 +417,16 @@ def dovecot(request):
     server = shared_server(request.config, key=request.module.__name__)
     user, password = server.add_user()
     return DovecotUser(server, user, password)
+
+
+@pytest.fixture
+def dovecot_private(tmp_path_factory):
+    """Like `dovecot`, on a Dovecot of its own (for tests of failed logins, which make Dovecot
+    delay every later login from 127.0.0.1)."""
+    root = tmp_path_factory.mktemp("dovecot-private")
+    server = DovecotServer.start(root)
+    try:
+        user, password = server.add_user()
+        yield DovecotUser(server, user, password)
+    finally:
+        server.stop()

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 START_TIMEOUT = 60.0  # seconds; the demo load and a cold import on a busy 2-core machine
-STOP_TIMEOUT = 15.0  # seconds; waitress waits up to 5 s for busy worker threads
+STOP_TIMEOUT = 30.0  # seconds; waitress waits up to 5 s for busy workers, the sync thread up to 10 s
 POLL_INTERVAL = 0.05  # seconds between health polls
 CODE_LINE = re.compile(r"^Pairing code: (\S+)\s*$")
 

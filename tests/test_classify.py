@@ -1,0 +1,223 @@
+"""parsers.classify: labels, hard cases, evidence offsets, rule data, and dev-set quality."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tomllib
+from collections import Counter
+from importlib import resources
+
+import pytest
+
+from parsers.classify import RULES, classify, load_rules
+from parsers.model import LABELS, CalendarEvent
+from tests.conftest import CORPUS
+
+# Our own wording, in the voices of ATS templates, recruiters and hiring managers.
+CASES = [
+    # offer
+    ("offer", "Your offer from Brightwater Dental",
+     "Hi Sam,\n\nWe are thrilled to offer you the position of Dental Receptionist at our "
+     "Eastgate clinic. Your offer letter is attached; please sign it by Friday.\n\nBest,\nJo"),
+    ("offer", "Great news", "Hey Priya - the panel loved you. We'd like to extend you an offer "
+     "for the Data Engineer role. I'll call you this afternoon with the details."),
+    # advancing
+    ("advancing", "Next steps - Store Supervisor",
+     "Dear Alex,\n\nThank you for your application. We would like to invite you to a second "
+     "interview with our regional manager. Please reply with your availability for next week."),
+    ("advancing", "Re: Platform Engineer", "Thanks for the chat yesterday! Could you do Thursday "
+     "at 11 for a technical interview with two of our engineers?"),
+    ("advancing", "Assessment - Graduate Analyst", "Congratulations, you have been shortlisted for "
+     "the next stage. Please complete the online numerical assessment within five days."),
+    ("advancing", "References", "We'd like to move to reference checks for the Bookkeeper role. "
+     "Could you send the names of two referees?"),
+    # noncommittal
+    ("noncommittal", "Re: Checking in - Marketing Coordinator",
+     "Hi Dana,\n\nThanks for following up. We're still interviewing a few other candidates and "
+     "haven't made a decision yet. I'll be in touch once the team has compared notes."),
+    ("noncommittal", "Warehouse Lead - timing", "Thanks for your patience. The role is on hold "
+     "while we wait for budget approval, so there's no decision on any applicant yet."),
+    # rejected
+    ("rejected", "Your application to Larkspur Foods",
+     "Dear Jamie,\n\nThank you for your interest in the Line Cook position. After careful "
+     "review, we have decided to move forward with other candidates whose experience more "
+     "closely matches our needs.\n\nWe wish you the best in your search."),
+    ("rejected", "Update: Junior Accountant", "Thank you for interviewing with us. "
+     "Unfortunately, we are not able to offer you the role at this time."),
+    ("rejected", "Requisition closed", "We wanted to let you know that the Night Auditor "
+     "position you applied for has been cancelled and will not be filled."),
+    # acknowledgement
+    ("acknowledgement", "Application received - Pharmacy Assistant",
+     "Hi Lee,\n\nThank you for applying. We have received your application for the Pharmacy "
+     "Assistant position and our recruiting team will review it shortly."),
+    # unrelated
+    ("unrelated", "Weekend plans", "Are you free on Saturday for a barbecue? Bring the kids."),
+]
+
+HARD = [
+    # an "offer" word inside a rejection
+    ("rejected", "Your application",
+     "We appreciate your time, but we won't be extending an offer for the Analyst position."),
+    ("rejected", "Re: Designer role", "Sadly we've offered the role to another candidate, "
+     "who has accepted."),
+    # conditionals are not interest
+    ("noncommittal", "Thanks for speaking with us", "Thank you for speaking with our team "
+     "about the Barista role. If we decide to move forward with your candidacy, someone will "
+     "reach out to schedule a second interview."),
+    ("acknowledgement", "Thanks for applying", "We've received your application for the "
+     "Technician role. Should you be successful, we will invite you to an interview."),
+    ("acknowledgement", "Application received", "Your application for the Clerk position has "
+     "been received. In the event that you are shortlisted, we will contact you to arrange an "
+     "interview."),
+    # "move forward" both ways
+    ("rejected", "Software Tester", "Thank you for applying. We will not be moving forward "
+     "with your application."),
+    ("advancing", "Software Tester", "Good news: we'd like to move forward with you and set up "
+     "a final interview next week."),
+    # a decision outranks a hedge
+    ("rejected", "Update", "We're still interviewing for other teams, but for the Sales "
+     "Associate role we've decided to go with another candidate."),
+    ("advancing", "Update", "There's no decision on the final offer yet, but we'd like to "
+     "invite you to a last interview with our director on Monday."),
+    # acknowledgement with "keep on file"
+    ("acknowledgement", "Thanks for applying", "Thanks for applying to the Courier role. "
+     "We've received your application and we'll keep your resume on file."),
+    # job alert, landlord, cold outreach
+    ("unrelated", "12 new Warehouse jobs near Leeds", "New jobs for you: Warehouse Operative, "
+     "Forklift Driver. Apply now and get an interview fast. Unsubscribe"),
+    ("unrelated", "Your rental application", "Thank you for applying to rent the flat on "
+     "Elm Street. Unfortunately the landlord has chosen another applicant."),
+    ("unrelated", "Opportunity: Head of Finance", "Hi Chris, I came across your profile and "
+     "think you'd be a great fit for a Head of Finance role with my client. Would you be open "
+     "to a quick call this week?"),
+    # a mistaken rejection taken back
+    ("noncommittal", "About yesterday's email", "You may have received a message saying your "
+     "application was unsuccessful. That email went out in error, please disregard it. Your "
+     "application is still under review."),
+]
+
+
+@pytest.mark.parametrize("label,subject,text", CASES + HARD)
+def test_label(label, subject, text):
+    verdict = classify(subject, text)
+    assert verdict.label == label, verdict
+
+
+@pytest.mark.parametrize("label,subject,text", CASES + HARD)
+def test_evidence_offsets_and_confidence(label, subject, text):
+    verdict = classify(subject, text)
+    assert 0.0 <= verdict.confidence <= 1.0
+    if verdict.label == "unrelated":
+        assert verdict.evidence == ()
+        return
+    assert verdict.evidence
+    for ev in verdict.evidence:
+        assert ev.label == verdict.label
+        assert ev.explanation and ev.rule
+        if ev.start >= 0:
+            assert text[ev.start:ev.end] == ev.text
+        else:
+            assert ev.end == -1 and ev.text
+
+
+def test_evidence_is_the_whole_sentence():
+    text = "Hi Mo,\n\nThanks for your time. We'd like to offer you the Chef position. Call me."
+    ev = classify("Offer", text).evidence[0]
+    assert ev.text == "We'd like to offer you the Chef position."
+
+
+def test_curly_quotes_keep_offsets():
+    text = "Hi,\n\nUnfortunately we won\u2019t be moving forward with your application."
+    ev = classify("Your application", text).evidence[0]
+    assert text[ev.start:ev.end] == ev.text and "\u2019" in ev.text
+
+
+def test_calendar_interview_supports_advancing():
+    cal = CalendarEvent(summary="Interview: Lab Technician", start=None, method="REQUEST")
+    verdict = classify("Invitation", "Please find the invite attached.", calendar=cal)
+    assert verdict.label == "advancing"
+    webinar = CalendarEvent(summary="Interview skills webinar", start=None, method="REQUEST")
+    assert classify("Invitation", "Join us live.", calendar=webinar).label == "unrelated"
+
+
+def test_empty_and_garbage_input():
+    assert classify("", "").label == "unrelated"
+    assert classify("\x00" * 10, "\ufffd" * 50000).label == "unrelated"
+
+
+def test_long_run_without_spaces_is_fast_enough_to_finish():
+    # no catastrophic backtracking on pathological input (finishing at all is the test)
+    assert classify("application", "a" * 20000 + " not " * 2000).label in LABELS
+
+
+# ---------------------------------------------------------------- the rule data
+
+def _raw_rules() -> list[dict]:
+    with resources.files("parsers").joinpath("rules.toml").open("rb") as handle:
+        return tomllib.load(handle)["rule"]
+
+
+def test_every_rule_is_complete_and_unique():
+    raw = _raw_rules()
+    ids = [r["id"] for r in raw]
+    assert len(ids) == len(set(ids))
+    for r in raw:
+        for key in ("id", "label", "pattern", "explanation"):
+            assert r.get(key), (r.get("id"), key)
+        assert r["label"] in LABELS
+        re.compile(r["pattern"])
+        assert "[" not in r["pattern"] or not re.search(r"\[[^\]]* [^\]]*\]", r["pattern"]), r["id"]
+
+
+def test_each_label_has_rules():
+    assert {r.label for r in RULES} == set(LABELS)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_matches_its_examples(rule):
+    assert rule.examples, f"{rule.id} has no examples"
+    for example in rule.examples:
+        low = example.lower().replace("\u2019", "'")
+        assert rule.regex.search(low), (rule.id, example)
+        if rule.triggers:
+            assert any(t in low for t in rule.triggers), (rule.id, example)
+
+
+def test_bad_rules_are_refused():
+    with pytest.raises(ValueError):
+        load_rules({"rule": [{"id": "x", "label": "offer", "pattern": "(", "explanation": "e"}]})
+    with pytest.raises(ValueError):
+        load_rules({"rule": [{"id": "x", "label": "nope", "pattern": "a", "explanation": "e"}]})
+    twice = {"id": "x", "label": "offer", "pattern": "a", "explanation": "e"}
+    with pytest.raises(ValueError):
+        load_rules({"rule": [twice, twice]})
+
+
+# ---------------------------------------------------------------- quality on the dev set
+
+def _newest(body: str) -> str:
+    try:
+        from parsers.reply import newest_reply
+    except ImportError:
+        m = re.search(r"^(On .{0,200}wrote:|From: |-{3,}\s*Original Message|>)", body, re.M)
+        return body[: m.start()] if m else body
+    return newest_reply(body).text
+
+
+def test_dev_set_quality():
+    rows = [json.loads(line) for line in (CORPUS / "dev.jsonl").read_text().splitlines() if line]
+    gold = [r["label"] for r in rows]
+    got = [classify(r["subject"], _newest(r["body"])).label for r in rows]
+    f1s = []
+    for lab in LABELS:
+        tp = sum(g == p == lab for g, p in zip(gold, got))
+        fp = sum(p == lab != g for g, p in zip(gold, got))
+        fn = sum(g == lab != p for g, p in zip(gold, got))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    macro = sum(f1s) / len(f1s)
+    pool = [p for g, p in zip(gold, got) if g in ("unrelated", "acknowledgement")]
+    alarms = sum(p in ("offer", "advancing", "noncommittal") for p in pool)
+    print(f"macro-F1 {macro:.3f}, false alarms {alarms}/{len(pool)}", Counter(got), file=sys.stderr)
+    assert macro >= 0.93
+    assert alarms / len(pool) <= 0.01
