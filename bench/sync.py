@@ -121,7 +121,7 @@ def generate(n: int, seed: int = 7):
             html = ("<html><body>" + "".join(
                 f"<table><tr><td style='padding:8px;font-family:Arial'><h2>{_words(rng, 6)}</h2>"
                 f"<p>{_words(rng, 60)}</p><a href='https://{shop}.example/x/{j}'>Read more</a>"
-                f"</td></tr></table>" for j in range(rng.randint(8, 18))) + "</body></html>").encode()
+                f"</td></tr></table>" for j in range(rng.randint(4, 12))) + "</body></html>").encode()
             headers = base + [("From", f"{shop.title()} <news@{shop}.example>"),
                               ("Subject", _words(rng, 7).capitalize()),
                               ("List-Unsubscribe", f"<https://{shop}.example/unsub>"),
@@ -141,8 +141,8 @@ def generate(n: int, seed: int = 7):
             headers = base + [("From", f"{friend.title()} <{friend}{rng.randint(1, 40)}@gmail.com>"),
                               ("Subject", _words(rng, 4).capitalize())]
             text = _words(rng, rng.randint(40, 160)) + "\r\n"
-            if rng.random() < 0.13:
-                raw = _attachment_mail(headers, text, rng, rng.randint(150_000, 500_000))
+            if rng.random() < 0.08:
+                raw = _attachment_mail(headers, text, rng, rng.randint(100_000, 350_000))
             else:
                 raw = _msg(headers, text.encode(), "text/plain; charset=utf-8")
             out.append(("INBOX", raw, when, "personal", mid))

@@ -74,7 +74,7 @@ _FOOTER_LINE = (
     r"(?:preferences|settings|subscriptions?)\b|\bupdate your (?:email )?preferences\b"
     r"|\bopt[- ]out of (?:these|future|all) (?:e-?mails|messages|communications)\b"
     r"|\bemail preferences\b|\bview (?:this email )?in (?:your|a) browser\b")
-_QUOTED_LINE = re.compile(_QUOTED, re.M)
+_QUOTED_LINE = re.compile(r"\n[ \t]*>")  # run over "\n" + text, like _CANDIDATE_LINE
 _FOOTER = re.compile(_FOOTER_LINE, re.I)
 
 
@@ -118,8 +118,8 @@ def _wrote_line(lines: list[str], index: int) -> bool:
 # A cheap first pass over the whole text: only lines this finds are examined by the full rules
 # (one regex scan instead of a dozen matches per line).
 _CANDIDATE_LINE = re.compile(
-    r"^[ \t]*(?:[-_=*]|on\s|le\s|am\s|el\s|il\s|from|de\b|von|van|da\b|begin|sent|get outlook|envoy"
-    r"|forwarded)", re.I | re.M)
+    r"\n[ \t]*(?:[-_=*]|on\s|le\s|am\s|el\s|il\s|from|de\b|von|van|da\b|begin|sent|get outlook|envoy"
+    r"|forwarded)", re.I)  # run over "\n" + text: the literal "\n" lets re skip ahead fast
 _WROTE_WORDS = ("wrote", "écrit", "schrieb", "escribió", "scritto")
 _CANDIDATE_WROTE = re.compile(r"(?:wrote|écrit|schrieb|escribió|scritto)\s*:[ \t\r]*$", re.I | re.M)
 # Python's re tries every alternative at every position, so the footer and legal patterns only
@@ -136,7 +136,7 @@ def _line_index(starts: list[int], offset: int) -> int:
 
 def _cut_index(lines: list[str], starts: list[int], region: str, lower: str) -> int:
     """Index of the first line of quoted history, a forward or a signature (len(lines) if none)."""
-    candidates = {_line_index(starts, m.start()) for m in _CANDIDATE_LINE.finditer(region)}
+    candidates = {_line_index(starts, m.start()) for m in _CANDIDATE_LINE.finditer("\n" + region)}
     if any(word in lower for word in _WROTE_WORDS):
         candidates.update(_line_index(starts, m.start()) for m in _CANDIDATE_WROTE.finditer(region))
     for index in sorted(candidates):
@@ -207,7 +207,7 @@ def _newest_reply(text: str) -> Reply:
     region, lower = region[:cut], lower[:cut]
     dropped: set[int] = set()
     if ">" in region:
-        dropped.update(_line_index(starts, m.start()) for m in _QUOTED_LINE.finditer(region))
+        dropped.update(_line_index(starts, m.start()) for m in _QUOTED_LINE.finditer("\n" + region))
     for index in _keyword_lines(lines, starts, end, region, lower, _FOOTER_WORDS):
         if _FOOTER.search(lines[index]):
             dropped.add(index)

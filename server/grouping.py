@@ -305,8 +305,11 @@ def _canonical_roles(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     shorter one starts two different longer ones it is left alone.
     """
     out: dict[tuple[str, str], str] = {}
+    roles: dict[str, list[str]] = {}
     for ck, rk in pairs:
-        longer = {r for c, r in pairs if c == ck and r != rk and r.startswith(rk + " ")}
+        roles.setdefault(ck, []).append(rk)
+    for ck, rk in pairs:
+        longer = {r for r in roles[ck] if r != rk and r.startswith(rk + " ")}
         if len(longer) == 1:
             out[(ck, rk)] = longer.pop()
     return out
