@@ -271,16 +271,18 @@ def _content_type(msg: Message) -> str:
 
 def _payload_bytes(part: Message, defects: list) -> bytes:
     """The decoded payload of a leaf part, at most MAX_BODY_BYTES of encoded input."""
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        return b""
-    if not isinstance(payload, str):
-        payload = str(payload or "")
-    if len(payload) > MAX_BODY_BYTES:
+    raw = getattr(part, _RAW_BODY, None)
+    if raw is None:
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            return b""
+        if not isinstance(payload, str):
+            payload = str(payload or "")
+        raw = payload.encode("ascii", "surrogateescape") if payload.isascii() else payload.encode(
+            "utf-8", "surrogateescape")
+    if len(raw) > MAX_BODY_BYTES:
         _add(defects, f"text part cut at {MAX_BODY_BYTES} bytes")
-        payload = payload[:MAX_BODY_BYTES]
-    raw = payload.encode("ascii", "surrogateescape") if payload.isascii() else payload.encode(
-        "utf-8", "surrogateescape")
+        raw = raw[:MAX_BODY_BYTES]
     cte = str(part.get("content-transfer-encoding", "")).strip().lower()
     if cte == "base64":
         cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", raw)
@@ -301,8 +303,10 @@ def _payload_bytes(part: Message, defects: list) -> bytes:
 
 
 def _approx_size(part: Message) -> int:
-    payload = part.get_payload()
-    if not isinstance(payload, str):
+    payload = getattr(part, _RAW_BODY, None)
+    if payload is None:
+        payload = part.get_payload()
+    if not isinstance(payload, (str, bytes)):
         return 0
     cte = str(part.get("content-transfer-encoding", "")).strip().lower()
     return len(payload) * 3 // 4 if cte == "base64" else len(payload)
@@ -346,6 +350,29 @@ def parse_message(raw: bytes, *, thread_id: str | None = None) -> Email:
         return Email(thread_id=thread_id, defects=tuple(defects))
 
 
+_RAW_BODY = "_standing_raw_body"  # attribute holding the undecoded body of a single-part message
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+
+
+def _parse_single_part(raw: bytes) -> Message | None:
+    """Most mail has one body part. For it, parse only the header block and keep the body as
+    bytes: the stdlib's line-by-line body parse is half the cost of a whole parse and buys
+    nothing here. Returns None (parse the whole message) for multiparts and odd headers."""
+    end = _HEAD_END.search(raw)
+    if end is None:
+        return None
+    head = message_from_bytes(raw[: end.start()])
+    if head.get_payload() or head.defects:
+        return None  # a non-header line inside the header block: let the full parser judge
+    ctype = head.get("content-type")
+    if ctype is not None:
+        main = str(ctype).split("/", 1)[0].strip().lower()
+        if main in ("multipart", "message"):
+            return None
+    setattr(head, _RAW_BODY, raw[end.end():])
+    return head
+
+
 def _parse(raw: bytes, thread_id: str | None, defects: list) -> Email:
     if not isinstance(raw, (bytes, bytearray, memoryview)):
         raw = str(raw).encode("utf-8", "replace")
@@ -353,7 +380,7 @@ def _parse(raw: bytes, thread_id: str | None, defects: list) -> Email:
     if len(raw) > MAX_MESSAGE_BYTES:
         _add(defects, f"message cut at {MAX_MESSAGE_BYTES} bytes")
         raw = raw[:MAX_MESSAGE_BYTES]
-    msg = message_from_bytes(raw)
+    msg = _parse_single_part(raw) or message_from_bytes(raw)
     for defect in msg.defects:
         _add(defects, type(defect).__name__)
 

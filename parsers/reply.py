@@ -59,7 +59,6 @@ _SIGNATURE_MARKER = re.compile(
     r"|^\s*Get Outlook for (?:iOS|Android|Mac|Windows)\b.{0,40}$"
     r"|^\s*(?:Envoyé de mon|Von meinem) (?:iPhone|iPad|Android|Smartphone).{0,40}$",
     re.I)
-_QUOTED = r"^[ \t]*>"
 _LEGAL = re.compile(
     r"CONFIDENTIALITY NOTICE|CONFIDENTIALITY STATEMENT|^[ \t]*DISCLAIMER\s*:"
     r"|\bthis (?:e-?mail|message|communication|transmission)(?: message)?(?:,)? (?:and|including|together "
@@ -121,7 +120,6 @@ _CANDIDATE_LINE = re.compile(
     r"\n[ \t]*(?:[-_=*]|on\s|le\s|am\s|el\s|il\s|from|de\b|von|van|da\b|begin|sent|get outlook|envoy"
     r"|forwarded)", re.I)  # run over "\n" + text: the literal "\n" lets re skip ahead fast
 _WROTE_WORDS = ("wrote", "écrit", "schrieb", "escribió", "scritto")
-_CANDIDATE_WROTE = re.compile(r"(?:wrote|écrit|schrieb|escribió|scritto)\s*:[ \t\r]*$", re.I | re.M)
 # Python's re tries every alternative at every position, so the footer and legal patterns only
 # run when one of these words (found with a fast substring search) is in the text at all.
 _FOOTER_WORDS = ("unsubscribe", "preferences", "opt out", "opt-out", "browser", "subscription",
@@ -137,8 +135,8 @@ def _line_index(starts: list[int], offset: int) -> int:
 def _cut_index(lines: list[str], starts: list[int], region: str, lower: str) -> int:
     """Index of the first line of quoted history, a forward or a signature (len(lines) if none)."""
     candidates = {_line_index(starts, m.start()) for m in _CANDIDATE_LINE.finditer("\n" + region)}
-    if any(word in lower for word in _WROTE_WORDS):
-        candidates.update(_line_index(starts, m.start()) for m in _CANDIDATE_WROTE.finditer(region))
+    candidates.update(index for index in _keyword_lines(lines, starts, len(lines), region, lower, _WROTE_WORDS)
+                      if _WROTE_END.search(lines[index]))
     for index in sorted(candidates):
         line = lines[index]
         if _HARD_MARKERS.match(line) or _SIGNATURE_MARKER.match(line) or _wrote_line(lines, index):

@@ -244,3 +244,12 @@ def test_expected_by_kept_as_date(store):
     app = store.standings(NOW)[0]
     assert app["expected_by"] == "2026-03-25" and app["status"] == "noncommittal"
     assert store.standings(NOW + timedelta(days=6))[0]["status"] == "overdue"
+
+
+def test_fill_store_for_benchmarks_makes_the_asked_sizes(store):
+    from server.ingest import fill_store
+
+    counts = fill_store(store, applications=20, messages=100, parse=False)
+    assert counts["stored"] == 100 and store.message_count() == 100
+    apps = store.standings(NOW)
+    assert len(apps) == 20 and len({a["status"] for a in apps}) >= 3
