@@ -354,23 +354,57 @@ _RAW_BODY = "_standing_raw_body"  # attribute holding the undecoded body of a si
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 
 
-def _parse_single_part(raw: bytes) -> Message | None:
-    """Most mail has one body part. For it, parse only the header block and keep the body as
-    bytes: the stdlib's line-by-line body parse is half the cost of a whole parse and buys
-    nothing here. Returns None (parse the whole message) for multiparts and odd headers."""
+_HEADER_LINE = re.compile(r"([\x21-\x39\x3b-\x7e]+):(.*)", re.S)  # the stdlib's own header-name rule
+_PART_HEADERS = ("content-type", "content-transfer-encoding", "content-disposition")
+
+
+def _read_header_block(block: str) -> dict[str, str] | None:
+    """First value of each header (lowercased name, folding kept), or None when a line is not a
+    header line (the full parser then decides where the body starts)."""
+    headers: dict[str, str] = {}
+    name = None
+    keep = False
+    lines = block.split("\n")
+    if lines and lines[0].startswith("From "):
+        lines = lines[1:]  # mbox envelope line
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            if name is None:
+                return None
+            if keep:
+                headers[name] += "\n" + line.rstrip("\r")
+            continue
+        match = _HEADER_LINE.match(line)
+        if match is None:
+            if not line.strip("\r"):
+                continue
+            return None
+        name = match.group(1).lower()
+        keep = name not in headers
+        if keep:
+            headers[name] = match.group(2).lstrip(" \t").rstrip("\r")
+    return headers
+
+
+def _parse_single_part(raw: bytes) -> tuple[Message, dict[str, str]] | None:
+    """Most mail has one body part. For it, read the header block with one split and a regex and
+    keep the body as bytes: the stdlib parser's line-by-line header and body handling costs more
+    than everything else we do. None (parse the whole message) for multiparts and odd headers."""
     end = _HEAD_END.search(raw)
     if end is None:
         return None
-    head = message_from_bytes(raw[: end.start()])
-    if head.get_payload() or head.defects:
-        return None  # a non-header line inside the header block: let the full parser judge
-    ctype = head.get("content-type")
-    if ctype is not None:
-        main = str(ctype).split("/", 1)[0].strip().lower()
-        if main in ("multipart", "message"):
-            return None
-    setattr(head, _RAW_BODY, raw[end.end():])
-    return head
+    headers = _read_header_block(raw[: end.start()].decode("ascii", "surrogateescape"))
+    if headers is None:
+        return None
+    ctype = headers.get("content-type")
+    if ctype is not None and ctype.split("/", 1)[0].strip().lower() in ("multipart", "message"):
+        return None
+    part = Message()
+    for key in _PART_HEADERS:
+        if key in headers:
+            part[key] = headers[key]
+    setattr(part, _RAW_BODY, raw[end.end():])
+    return part, headers
 
 
 def _parse(raw: bytes, thread_id: str | None, defects: list) -> Email:
@@ -380,15 +414,18 @@ def _parse(raw: bytes, thread_id: str | None, defects: list) -> Email:
     if len(raw) > MAX_MESSAGE_BYTES:
         _add(defects, f"message cut at {MAX_MESSAGE_BYTES} bytes")
         raw = raw[:MAX_MESSAGE_BYTES]
-    msg = _parse_single_part(raw) or message_from_bytes(raw)
-    for defect in msg.defects:
-        _add(defects, type(defect).__name__)
-
-    headers: dict[str, str] = {}
-    for name, value in msg.raw_items():
-        key = name.lower()
-        if key not in headers and isinstance(value, str):
-            headers[key] = value
+    single = _parse_single_part(raw)
+    if single is not None:
+        msg, headers = single
+    else:
+        msg = message_from_bytes(raw)
+        for defect in msg.defects:
+            _add(defects, type(defect).__name__)
+        headers = {}
+        for name, value in msg.raw_items():
+            key = name.lower()
+            if key not in headers and isinstance(value, str):
+                headers[key] = value
     from_name, from_addr = parse_address(headers.get("from") or headers.get("sender") or "")
     to = tuple(addr for _, addr in _addresses(headers["to"]))[:100] if "to" in headers else ()
     references = tuple(_MSGID.findall(_fix_8bit(headers.get("references", ""))))[-MAX_REFERENCES:]
