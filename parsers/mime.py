@@ -273,7 +273,11 @@ def _payload_bytes(part: Message, defects: list) -> bytes:
     """The decoded payload of a leaf part, at most MAX_BODY_BYTES of encoded input."""
     raw = getattr(part, _RAW_BODY, None)
     if raw is None:
-        payload = part.get_payload()
+        # The stored payload, not get_payload(): for 8-bit parts compat32's get_payload() already
+        # decodes the raw bytes with the declared charset, and we would decode them twice.
+        payload = getattr(part, "_payload", None)
+        if payload is None:
+            payload = part.get_payload()
         if isinstance(payload, list):
             return b""
         if not isinstance(payload, str):

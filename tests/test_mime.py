@@ -229,3 +229,19 @@ def test_attached_message_is_an_attachment_not_the_body():
     found = parse_message(raw)
     assert found.text == "Forwarding the note from our CEO."
     assert [a.content_type for a in found.attachments] == ["message/rfc822"]
+
+
+def test_8bit_latin1_body_is_decoded_once_in_single_and_multipart_messages():
+    body = "Salary: £42,000 – négociable".encode("cp1252")
+    single = b"From: a@example.com\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n" + body
+    multi = (b"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n"
+             b"Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+             + body + b"\r\n--q--\r\n")
+    assert parse_message(single).text == "Salary: £42,000 – négociable"
+    assert parse_message(multi).text.strip() == "Salary: £42,000 – négociable"
+
+
+def test_header_block_with_a_non_header_line_is_left_to_the_full_parser():
+    raw = b"From: a@example.com\r\nSubject: hi\r\nthis is not a header\r\n\r\nBody"
+    found = parse_message(raw)
+    assert found.from_addr == "a@example.com" and "Body" in found.text
