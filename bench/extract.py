@@ -1,10 +1,12 @@
-"""Accuracy of company / role / expected_by extraction on the labelled development set.
+"""Accuracy of company / role / expected_by extraction on the labelled sets.
 
-    python3 bench/extract.py [--corpus PATH] [--misses]
+    python3 bench/extract.py [--corpus PATH ...] [--misses]
 
-Prints company and role accuracy (case-insensitive exact, and by company_key /
-role_key) over messages whose gold value is non-null, expected_by exact-day
-accuracy where gold is non-null, and false positives where gold is null.
+For each corpus (default: dev.jsonl, then timelines.jsonl without the user's own
+mail and unrelated mail) prints company and role accuracy (case-insensitive exact,
+and by company_key / role_key) over messages whose gold value is non-null,
+expected_by exact-day accuracy where gold is non-null, and false positives where
+gold is null.
 """
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ sys.path.insert(0, str(REPO))
 from parsers.deadlines import expected_by  # noqa: E402
 from parsers.employer import company_key, identify_employer, role_key  # noqa: E402
 
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "dev.jsonl"
+CORPUS_DIR = REPO.parent / "shared" / "corpus"
+DEFAULT_CORPORA = [CORPUS_DIR / "dev.jsonl", CORPUS_DIR / "timelines.jsonl"]
+SKIPPED_LABELS = ("own", "unrelated")  # timelines: the user's own mail and interleaved noise
 QUOTE_START = re.compile(r"^(On .{0,200}wrote:|From: |-{3,}\s*Original Message|>|_{5,})", re.M)
 
 
@@ -46,12 +50,26 @@ def split_sender(sender: str) -> tuple[str, str]:
         return name, addr.lower()
 
 
+def load(path: str) -> list[dict]:
+    rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    if Path(path).name.startswith("timelines"):
+        rows = [r for r in rows if r["label"] not in SKIPPED_LABELS]
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    ap.add_argument("--corpus", action="append", help="a labelled .jsonl (repeatable; default both sets)")
     ap.add_argument("--misses", action="store_true", help="print every miss")
     args = ap.parse_args()
-    rows = [json.loads(line) for line in open(args.corpus, encoding="utf-8") if line.strip()]
+    for i, path in enumerate(args.corpus or [str(p) for p in DEFAULT_CORPORA]):
+        if i:
+            print()
+        print(f"== {Path(path).name}")
+        measure(load(path), misses_too=args.misses)
+
+
+def measure(rows: list[dict], *, misses_too: bool) -> None:
 
     c_total = c_exact = c_key = r_total = r_exact = r_key = 0
     e_total = e_ok = e_null = e_fp = e_fp_job = e_null_job = 0
@@ -115,7 +133,7 @@ def main() -> None:
     print(f"expected_by exact day:    {pct(e_ok, e_total)}")
     print(f"expected_by false positives where gold is null: {pct(e_fp, e_null)}"
           f"  (job mail only: {pct(e_fp_job, e_null_job)})")
-    if args.misses:
+    if misses_too and misses:
         print()
         print("\n".join(misses))
 

@@ -156,10 +156,18 @@ sys.path.insert(0, {repo!r})
 from server.store import Store
 from server import sync
 store = Store.open({db!r})
+profile = {profile!r}
+if profile:
+    import cProfile
+    prof = cProfile.Profile()
+    prof.enable()
 t = time.perf_counter()
 result = sync.sync_all(store, batch_size=500)
 apps = store.standings(datetime.now(timezone.utc))
 first = time.perf_counter() - t
+if profile:
+    prof.disable()
+    prof.dump_stats(profile)
 t = time.perf_counter()
 again = sync.sync_all(store)
 resync = time.perf_counter() - t
@@ -183,6 +191,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--results", default=None, help="append a '## Sync' section here")
+    parser.add_argument("--profile", default=None, help="write cProfile stats of the first sync here")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="standing-bench-sync-"))
     os.chmod(root, 0o755)  # the auth process (user dovecot) must reach the passwd file
@@ -225,7 +234,7 @@ def main(argv=None) -> int:
             accounts.add_account(store, email=user, secret=password, host="127.0.0.1",
                                  port=server.port, security="plain")
         log_from = server.log_offset()
-        code = CHILD.format(repo=str(REPO), db=str(data / "standing.sqlite3"))
+        code = CHILD.format(repo=str(REPO), db=str(data / "standing.sqlite3"), profile=args.profile)
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                               timeout=1800)
         if proc.returncode != 0:

@@ -43,6 +43,8 @@ MAX_EVIDENCE_ITEMS = 3  # quotes returned per verdict
 # A newline ends a "sentence" when the line before it is shorter than this: greetings, headings
 # and list items are short, while paragraphs wrapped by mail clients run to ~70 characters.
 SHORT_LINE_CHARS = 50
+# A verdict read from the subject alone is a template's word, not the employer's sentence.
+SUBJECT_ONLY_CONFIDENCE = 0.6
 RETRACTION_REACH = 160  # "...said you were unsuccessful. That went out in error." spans two sentences
 
 DECISION_LABELS = ("rejected", "offer", "advancing")  # order = tie-break order
@@ -86,7 +88,14 @@ _RETRACTION = re.compile(r"\b(?:in error|by mistake|mistakenly|erroneously|disre
 _EMBEDDED_QUESTION = re.compile(
     r"(?:know|see|check|wonder|wondering|ask|asking|advise|confirm|tell|sure|unsure|curious)\s+$",
     re.I)
-_NOT_A_CONDITIONAL = re.compile(r"^(?:once (?:again|more)|as soon as (?:possible|you can))", re.I)
+# Conditions on the candidate's own wish or diary ("if so", "if you're still interested", "if
+# that works") leave the employer's stated intent standing; so do courtesy ifs.
+_NOT_A_CONDITIONAL = re.compile(
+    r"(?:once (?:again|more)|as soon as (?:possible|you can)|if so\b|if not\b|"
+    r"if (?:you(?:'re| are)|you're) (?:still )?(?:interested|keen|available|free|happy|open|up for)|"
+    r"if (?:you(?:'d| would) (?:like|prefer)|you have any|you need|you can't make|you cannot make|that(?:'s| is)? (?:ok|okay|works|suits|fine)|"
+    r"(?:this|that|it|any of (?:these|those)|one of (?:these|those)) (?:works|suits)|possible|convenient|needed)|"
+    r"in case you (?:have|need|missed))", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:(]|\s(?:but|however|although|though|yet|and so)\s|\s-+\s|\s\u2013\s|\s\u2014\s", re.I)
 
 _ABBREVIATIONS = frozenset(
@@ -289,7 +298,7 @@ def _negated(prefix: str) -> bool:
 
 def _conditional(prefix: str) -> bool:
     for m in _CONDITIONAL.finditer(prefix):
-        if _NOT_A_CONDITIONAL.match(prefix, m.start()):
+        if _NOT_A_CONDITIONAL.match(prefix, m.start()):  # match() anchors at m.start()
             continue
         word = m.group().lower()
         if word in ("if", "whether") and _EMBEDDED_QUESTION.search(prefix, 0, m.start()):
@@ -427,18 +436,34 @@ def classify(subject: str, text: str, *, calendar: CalendarEvent | None = None) 
         hits.append(cal)
     job_body = [h for h in body_hits if h.rule.label != "unrelated" and h.rule.priority > 0]
     if not job_body and cal is None:
-        return Verdict(label="unrelated", confidence=0.95 if not hits else 0.8)
+        # A templated subject ("Application received", "Interview confirmed: ...") over a body
+        # that speaks of a job but words nothing a rule knows decides on its own.
+        job_subject = [h for h in hits if h.start < 0 and h.rule.label != "unrelated"]
+        if not job_subject:
+            return Verdict(label="unrelated", confidence=0.95 if not hits else 0.8)
+        return _decide(job_subject + [h for h in hits if h.rule.label == "unrelated"],
+                       {h.rule.label for h in job_subject}, subject_only=True)
+    return _decide(hits, _strong_labels(job_body, cal), cal=cal, body_hits=body_hits)
 
+
+def _strong_labels(job_body: list[_Hit], cal: _Hit | None) -> set[str]:
+    return {h.rule.label for h in job_body} | ({"advancing"} if cal else set())
+
+
+def _decide(hits: list[_Hit], strong: set[str], *, cal: _Hit | None = None,
+            body_hits: list[_Hit] = (), subject_only: bool = False) -> Verdict:
+    """Score the surviving hits and pick the label (see the module docstring)."""
     score = dict.fromkeys(LABELS, 0.0)
     for h in hits:
         score[h.rule.label] += h.rule.weight
     if cal is not None or any(h.rule.priority >= DECISION_PRIORITY and h.rule.label in DECISION_LABELS
                               and h.start >= 0 for h in body_hits):
         contenders = DECISION_LABELS
+    elif subject_only:
+        contenders = DECISION_LABELS if strong & set(DECISION_LABELS) else HEDGE_LABELS
     else:
         contenders = HEDGE_LABELS
     # Only labels with a real (non tie-break) body or calendar match may win.
-    strong = {h.rule.label for h in job_body} | ({"advancing"} if cal else set())
     candidates = [lab for lab in contenders if lab in strong]
     if not candidates:  # decisions came only from the subject; fall back to hedges
         candidates = [lab for lab in HEDGE_LABELS if lab in strong] or list(strong)
@@ -457,8 +482,10 @@ def classify(subject: str, text: str, *, calendar: CalendarEvent | None = None) 
             continue
         evidence.append(Evidence(rule=h.rule.id, label=h.rule.label, text=h.text, start=h.start,
                                  end=h.end, explanation=h.rule.explanation))
-    return Verdict(label=best, confidence=_confidence(score[best], others, unrelated),
-                   evidence=tuple(evidence))
+    confidence = _confidence(score[best], others, unrelated)
+    if subject_only:
+        confidence = min(confidence, SUBJECT_ONLY_CONFIDENCE)
+    return Verdict(label=best, confidence=confidence, evidence=tuple(evidence))
 
 
 __all__ = ["classify", "load_rules", "RULES", "Rule"]

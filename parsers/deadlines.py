@@ -24,7 +24,7 @@ Conventions (the corpus README's, plus our own choices, all "latest day"):
 - "in 3-5 business/working days": the upper bound, skipping Saturdays and
   Sundays (not public holidays).
 - "in the next few days": 3 working days; "a couple of days": 2 working days.
-- "early January" = 10 January, "mid-January" = 20 January, "late January",
+- "early January" = 10 January, "mid-January" = 15 January, "late January",
   "end of January", "in January" = 31 January; "end of the month" / "later
   this month" = its last day; "early next month" = the 10th of next month.
 - "today", "end of day", "COB" = the Date's day; "tomorrow" = the next day.
@@ -51,7 +51,7 @@ YEAR_ROLLOVER_DAYS = 60  # a month-day this far in the past means next year ("by
 FEW_WORKING_DAYS = 3  # "in the next few days"
 COUPLE_WORKING_DAYS = 2  # "in a couple of days"
 FEW_WEEKS = 3  # "in a few weeks"
-EARLY_DAY, MID_DAY = 10, 20  # "early January" = 10th (corpus convention), "mid-January" = 20th
+EARLY_DAY, MID_DAY = 10, 15  # "early January" = 10th (corpus convention); mid-month = the 15th
 
 WEEKDAYS = {name: i for i, name in enumerate(
     ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
@@ -84,19 +84,24 @@ PROMISE = re.compile(
     r"news|clarity|know more|outcome|notif(?:y|ied)|send|sent|email you|e-mail you|"
     r"call you|ring you|phone you|follow (?:up|by)|come through|(?:you'?ll|you will|you should) "
     r"(?:receive|hear|get)|offer letter|feedback|be shared|share|review|reply|confirm(?:ation)?|"
-    r"(?:let|tell) you|back to you|in a position)\b", re.I)
+    r"(?:let|tell) you|back to you|in a position|allow|"
+    r"(?:process|screening|selection|shortlisting|recruitment)\b[^.;]{0,25}\btakes?(?!\s+place))\b", re.I)
 CANDIDATE_DEADLINE = re.compile(
-    r"\b(please|kindly|you have until|valid (?:until|for|through)|expire|deadline|you must|"
+    r"\b(please(?!\s+(?:expect|allow|note|be aware|bear in mind)\b)|kindly|you have until|valid (?:until|for|through)|expire|deadline|you must|"
     r"you need to|we ask|must be (?:received|completed|returned)|submit|complete (?:the|your|it)|"
     r"accept (?:by|before)|sign (?:and return|by)|told you|i said|we said|mentioned|"
-    r"if you(?!\s+(?:have not|haven'?t|do not|don'?t) hear))", re.I)
+    r"if you(?!\s+(?:have not|haven'?t|do not|don'?t) hear)|if we (?:do not|don'?t) hear from you|"
+    r"(?:appreciate|need|like|want)(?: to (?:have|receive|get|hear))? your "
+    r"(?:answer|reply|response|decision|confirmation|acceptance))", re.I)
 HEARD_FROM_US = re.compile(r"\b(?:hear|heard) from (?:us|me)\b", re.I)
 
 # --- time expressions -------------------------------------------------------------------------
 
 PATTERNS: list[tuple[str, re.Pattern]] = [(name, re.compile(rx, re.I)) for name, rx in [
     ("range_days", rf"\b(\d{{1,2}})\s*(?:-|–|—|to)\s*(\d{{1,2}})\s+(business|working|calendar)?\s*days?\b"),
-    ("n_units", rf"\b(?:within|in|up to|over|inside)\s+(?:the\s+)?(?:next\s+)?({_NUM})\s+"
+    ("n_units", rf"\b(?:within|in|up to|over|inside|take[sn]?|taking|allow)\s+"
+                r"(?:about\s+|around\s+|approximately\s+|roughly\s+|up to\s+)?(?:the\s+)?(?:next\s+)?"
+                rf"({_NUM})(?:\s*(?:-|–|—|to|or)\s*({_NUM}))?\s+"
                 r"(business |working |calendar )?(hours?|days?|weeks?|months?)\b"
                 r"(\s+(?:of|from|after)\s+the\s+clos\w+(?:\s+date)?)?"),
     ("n_units_bare", rf"\b(?:next|coming)\s+({_NUM})\s+(business |working |calendar )?(days?|weeks?)\b"),
@@ -196,6 +201,9 @@ def _resolve(name: str, m: re.Match, base: date, sentence: str, anchor: date | N
             return _working_days_after(base, upper)
         return base + timedelta(days=upper)
     if name in ("n_units", "n_units_bare"):
+        if name == "n_units":  # "four to six weeks": the upper bound
+            upper = _number(g[1]) if g[1] else None
+            g = (g[0] if upper is None else g[1],) + g[2:]
         n = _number(g[0])
         if n is None:
             return None
@@ -325,6 +333,27 @@ def _explicit_anchor(sentence: str, before: int, base: date) -> date | None:
     return None
 
 
+EXPLICIT = frozenset({"dmy", "mdy", "numeric", "weekday_day", "week_of"})
+# "the posting closes on 30 November", "closing date: 4 May": the anchor, not the reply day
+CLOSING_BEFORE = re.compile(r"\b(?:clos(?:es|ed|ing|e)|deadline)(?:\s+date)?(?:\s+(?:is|was|on|of|will be))*"
+                            r"[\s:,]*(?:the\s+)?$", re.I)
+# "a date in the week of 30 November", "a start date of 21 September", "your interview on
+# Tuesday": the day of an event, not of the reply
+EVENT_BEFORE = re.compile(
+    r"\b(?:a|an|the|your|our|this|that|next|final|first|second|follow-up)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:date|time|slot|interview|meeting|session|visit|call|chat|round|onsite|start|day)s?\s+"
+    r"(?:in|on|for|during|of|at|is)\b\s*(?:the\s+)?$", re.I)
+CONTEXT_CHARS = 60  # how far back the two patterns above look
+
+
+def _names_no_reply_day(name: str, sentence: str, start: int) -> bool:
+    """A closing date or an event's day mentioned beside a promise is not the promised day."""
+    before = sentence[max(0, start - CONTEXT_CHARS):start]
+    if name in EXPLICIT and CLOSING_BEFORE.search(before):
+        return True
+    return bool(EVENT_BEFORE.search(before))
+
+
 def promised_dates(text: str, sent: datetime) -> list[date]:
     """Every reply-by day promised in ``text``, in order of appearance."""
     base = sent.date()  # the sender's own calendar day: an aware Date keeps its zone
@@ -344,9 +373,12 @@ def promised_dates(text: str, sent: datetime) -> list[date]:
                 if any(m.start() < e and s < m.end() for s, e in taken):
                     continue
                 anchor = None
-                if name == "n_units" and m.group(4):
-                    if closing is None:
-                        closing = _closing_anchor(sentences, base) or base
+                if _names_no_reply_day(name, sentence, m.start()):
+                    taken.append((m.start(), m.end()))  # its words are no other promise either
+                    continue
+                if name == "n_units" and m.group(5):
+                    if closing is None:  # no closing date given: the promise has no day
+                        closing = _closing_anchor(sentences, base)
                     anchor = closing
                 elif name == "following_week":
                     anchor = _explicit_anchor(sentence, m.start(), base)

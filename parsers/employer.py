@@ -47,6 +47,11 @@ ORG_WORDS = ("systems", "software", "solutions", "technologies", "technology", "
              "apps", "interactive", "mobile", "logistics", "capital", "partners", "consulting",
              "bank", "insurance", "foods", "energy", "design", "ventures", "fintech", "payments",
              "learning", "commerce", "metrics", "clinical", "hq", "ai", "io", "app")
+# Words that end an organisation's name, for splitting a run-together domain label
+# ('vantagegrocers' -> 'Vantage Grocers'): the org words of 5+ letters plus employer.toml's list.
+SUFFIX_WORDS = sorted({w for w in ORG_WORDS if len(w) >= 4} | {w.lower() for w in _DATA["domain_suffix_words"]},
+                      key=len, reverse=True)
+MIN_STEM = 3  # letters left before a suffix word: 'lawgroup' splits, 'regroup' does not
 GENERIC_ROLE_TAILS = re.compile(
     r"\s+(?:position|role|opening|vacancy|post|job|interview|interviews|application|search|"
     r"requisition|opportunity|candidacy|posting|seat)s?$", re.I)
@@ -497,20 +502,51 @@ def _domain_name(label: str, vocab: set[str] | None = None) -> str:
                 merged[-1] += piece
             else:
                 merged.append(piece)
-        return " ".join(w.capitalize() for w in merged)
+        words = []
+        for piece in merged:  # an unknown piece may still end on an organisation word
+            words.extend(_split_suffix(piece) if piece not in vocab else [piece])
+        return " ".join(w.capitalize() for w in words)
     return _domain_name_plain(label)
+
+
+def _split_suffix(word: str) -> list[str]:
+    """'vantagegrocers' -> ['vantage', 'grocers'] when it ends on an organisation word."""
+    for org in SUFFIX_WORDS:
+        if word.endswith(org) and len(word) - len(org) >= MIN_STEM:
+            return [word[: -len(org)], org]
+    return [word]
+
+
+@lru_cache(maxsize=NAME_CACHE)
+def _spelling_pattern(flat: str) -> re.Pattern:
+    """'vantagegrocers' -> a pattern for 'Vantage Grocers', 'Vantage-Grocers', 'Hollis & Grant'."""
+    gap = r"(?:[ \t]+(?:(?:&|and)[ \t]+)?|[ \t]*&[ \t]*|-)?"
+    return re.compile(r"\b" + gap.join(re.escape(ch) for ch in flat) + r"\b", re.I)
+
+
+MIN_SPELLED_LETTERS = 5  # shorter labels ('abc') match stray words too easily
+
+
+def _spelled_name(label: str, texts: tuple[str, ...]) -> str | None:
+    """The capitalised words in the mail that spell the domain label: 'Vantage Grocers' for
+    vantagegrocers.com. Preferred to splitting the label, which can only guess the words."""
+    flat = re.sub(r"[^a-z0-9]", "", label)
+    if len(flat) < MIN_SPELLED_LETTERS:
+        return None
+    rx = _spelling_pattern(flat)
+    for text in texts:
+        for m in rx.finditer(text):
+            words = m.group(0).replace("-", " ").split()
+            caps = [w for w in words if w.lower() not in ("&", "and")]
+            if len(caps) >= 2 and all(w[:1].isupper() for w in caps):
+                return re.sub(r"\s+", " ", m.group(0))
+    return None
 
 
 def _domain_name_plain(label: str) -> str:
     """'northwind-labs' -> 'Northwind Labs'; 'bellhavensystems' -> 'Bellhaven Systems'."""
     words = [w for w in re.split(r"[-_]", label) if w]
-    out = []
-    for word in words:
-        for org in sorted(ORG_WORDS, key=len, reverse=True):
-            if word.endswith(org) and len(word) - len(org) >= 3 and org not in ("io", "app", "ai", "hq"):
-                word = word[: -len(org)] + " " + org
-                break
-        out.append(word)
+    out = [" ".join(_split_suffix(word)) for word in words]
     return " ".join(w.capitalize() if len(w) > 3 else w.upper() if len(w) <= 3 and w in ("ai", "hq") else w.capitalize()
                     for w in " ".join(out).split())
 
@@ -556,7 +592,11 @@ _BODY_TRAIL = re.compile(rf"({COMPANY_PHRASE.pattern})\s+(?:is an equal opportun
                          rf"has (?:come back|received)|came back)")
 
 
-def _company_from_body(text: str) -> list[str]:
+POSSESSIVE_WEIGHT = 0.5  # "spoke with Anita's team": a one-word possessive is as often a person
+
+
+def _company_from_body(text: str) -> list[tuple[str, float]]:
+    """(name, weight) for names the body introduces; weight 1.0, less for a one-word possessive."""
     found = [m.group(1) for m in _BODY_LEAD.finditer(text)]
     found += [m.group(1) for m in _BODY_TRAIL.finditer(text)]
     out = []
@@ -569,7 +609,8 @@ def _company_from_body(text: str) -> list[str]:
             continue
         if _names_a_job(cleaned.split()):
             continue
-        out.append(cleaned)
+        one_possessive = len(phrase.split()) == 1 and re.search(r"['’]s$", phrase)
+        out.append((cleaned, POSSESSIVE_WEIGHT if one_possessive else 1.0))
     return out
 
 
@@ -707,6 +748,9 @@ def _display_form(name: str, texts: tuple[str, ...]) -> str:
     return name
 
 
+_ADDRESS_OR_LINK = re.compile(r"\S+@\S+|\b(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|org|net|io|co|ai|dev)\b\S*")
+
+
 def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *,
                       full_text: str = "") -> Employer:
     """The employer (display form) and the job title of one email.
@@ -734,7 +778,7 @@ def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *
     scores: dict[str, float] = {}
     forms: dict[str, str] = {}
 
-    def add(name: str | None, score: float) -> None:
+    def add(name: str | None, score: float, *, guess: bool = False) -> None:
         if not name:
             return
         key = company_key(name)
@@ -749,7 +793,7 @@ def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *
                 score -= 1.5
         if key in scores:
             scores[key] += score * 0.5 + 0.5
-            if len(name) > len(forms[key]):
+            if len(name) > len(forms[key]) and not guess:  # the mail's own spelling beats a guess
                 forms[key] = name
         else:
             scores[key], forms[key] = score, name
@@ -758,18 +802,23 @@ def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *
         add(name, 3.0)
     if display:
         add(display, 3.5 if (ats or not _looks_like_person(display)) else 1.0)
-    for name in _company_from_body(text):
-        add(name, 2.0)
+    for name, weight in _company_from_body(text):
+        add(name, 2.0 * weight)
     for name in _company_from_signature(text, person_name or from_name, label if not agency else ''):
         add(name, 1.5)
-    if full_text and full_text != text:
-        for name in _company_from_body(full_text):
-            add(name, 0.8)
+    if full_text and full_text.strip() != text.strip():  # else the same names would count twice
+        for name, weight in _company_from_body(full_text):
+            add(name, 0.8 * weight)
         for name in _company_from_signature(full_text, person_name or from_name, label if not agency else ''):
             add(name, 0.6)
     if label and not agency:
-        vocab = {w for w in re.findall(r"[a-z]{3,}", _fold(" ".join((from_name, subject, text, full_text))))}
-        add(_domain_name(label, vocab), -1.0)
+        texts = (from_name, subject, text, full_text)
+        spelled = _spelled_name(label, texts)
+        if spelled:
+            add(spelled, -1.0)
+        else:  # words the mail uses, not counting addresses and links (they hold the label itself)
+            words = _ADDRESS_OR_LINK.sub(" ", _fold(" ".join(texts)))
+            add(_domain_name(label, set(re.findall(r"[a-z]{3,}", words))), -1.0, guess=True)
     if label and not agency:
         initials = label.split("-")[0]
         for key in list(scores):

@@ -1,10 +1,15 @@
 """Raw RFC 822 bytes -> Email. Never raises: anything broken becomes a recorded defect.
 
 Speed matters (the whole reading core must stay within 4x of a bare
-``email.message_from_bytes``), so the message is parsed with the stdlib's
-compat32 parser (the cheap one) and only the parts we use are decoded, by hand:
-headers (RFC 2047), the one body part we read, and a calendar part. policy.default's
-header objects cost several times the parse itself and raise on odd input.
+``email.message_from_bytes``), so:
+- a single-part message (most mail) has its header block read by one split and a regex, and
+  its body kept as bytes; a multipart goes through the stdlib's compat32 parser (the cheap
+  one; policy.default's header objects cost several times the parse and raise on odd input).
+  Both paths give the same Email on all ~6,000 SpamAssassin messages;
+- only what we use is decoded, by hand: headers (RFC 2047), the one body part we read, a
+  calendar part; attachments are listed by name, type and approximate size, never decoded.
+Measured on the SpamAssassin corpus (CPU time, this machine): parse_message 1.5x a bare
+``email.message_from_bytes`` of the same bytes, newest_reply on its text another 0.7x.
 
     >>> parse_message(b"From: Jane <jane@northwind.example>\\r\\nSubject: Hi\\r\\n\\r\\nHello").from_addr
     'jane@northwind.example'
@@ -356,37 +361,28 @@ def parse_message(raw: bytes, *, thread_id: str | None = None) -> Email:
 
 _RAW_BODY = "_standing_raw_body"  # attribute holding the undecoded body of a single-part message
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
-
-
-_HEADER_LINE = re.compile(r"([\x21-\x39\x3b-\x7e]+):(.*)", re.S)  # the stdlib's own header-name rule
 _PART_HEADERS = ("content-type", "content-transfer-encoding", "content-disposition")
+# A header block where every line is a header line (the stdlib's own name rule), a folded
+# continuation or empty, after an optional mbox "From " line; checked in one C-speed pass.
+_VALID_HEADER_BLOCK = re.compile(
+    r"(?:From [^\n]*(?:\n|\Z))?(?:(?:[\x21-\x39\x3b-\x7e]+:|[ \t]|\r?$)[^\n]*(?:\n|\Z))*", re.M)
+# Only the headers we read, found directly instead of splitting every Received: line.
+_WANTED_HEADER = re.compile(
+    r"^(from|sender|to|date|subject|message-id|in-reply-to|references|x-gm-thrid|content-type"
+    r"|content-transfer-encoding|content-disposition)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
+    re.I | re.M)
 
 
 def _read_header_block(block: str) -> dict[str, str] | None:
-    """First value of each header (lowercased name, folding kept), or None when a line is not a
-    header line (the full parser then decides where the body starts)."""
+    """First value of each header we use (lowercased name, folding kept), or None when a line
+    is not a header line (the full parser then decides where the body starts)."""
+    if not _VALID_HEADER_BLOCK.fullmatch(block):
+        return None
     headers: dict[str, str] = {}
-    name = None
-    keep = False
-    lines = block.split("\n")
-    if lines and lines[0].startswith("From "):
-        lines = lines[1:]  # mbox envelope line
-    for line in lines:
-        if line[:1] in (" ", "\t"):
-            if name is None:
-                return None
-            if keep:
-                headers[name] += "\n" + line.rstrip("\r")
-            continue
-        match = _HEADER_LINE.match(line)
-        if match is None:
-            if not line.strip("\r"):
-                continue
-            return None
+    for match in _WANTED_HEADER.finditer(block):
         name = match.group(1).lower()
-        keep = name not in headers
-        if keep:
-            headers[name] = match.group(2).lstrip(" \t").rstrip("\r")
+        if name not in headers:
+            headers[name] = match.group(2).rstrip("\r")
     return headers
 
 
@@ -518,8 +514,9 @@ _QUOTE_CLASSES = frozenset(("gmail_quote", "gmail_quote_container", "x_gmail_quo
 # Outlook's reply header: it and everything after it is the quoted message.
 _QUOTE_CUT_IDS = frozenset(("divrplyfwdmsg", "x_divrplyfwdmsg", "appendonsend", "x_appendonsend"))
 _HTML_TOKEN = re.compile(
-    r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<[!?][^>]{0,4000}>"
-    r"|<(/?)([a-zA-Z][a-zA-Z0-9:-]{0,40})((?:[\s/][^>]{0,4000})?)>", re.S)
+    r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<[!?][^<>]{0,4000}>"
+    r"|<(/?)([a-zA-Z][a-zA-Z0-9:-]{0,40})((?:[\s/][^<>]{0,4000})?)>", re.S)
+# (attributes never span a "<": a tag left open stops at the next one, so scanning stays linear)
 _ATTR = re.compile(r"""\b(class|id|type)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
 _SPACES = re.compile(r"[ \t\x0b\x0c\r\n\xa0\u200b]+")
 
@@ -568,11 +565,11 @@ def html_to_text(html: str, defects: list | None = None, *, strip_quotes: bool =
 
 # Substrings present in any HTML that has a quote container: without them, no tree is needed.
 _QUOTE_MARKERS = ("gmail_quote", "cite", "divrplyfwdmsg", "appendonsend", "yahoo_quoted")
-_COMMENT_OR_DECL = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<[!?][^>]{0,4000}>", re.S)
+_COMMENT_OR_DECL = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<[!?][^<>]{0,4000}>", re.S)
 _SKIPPED_CONTENT = re.compile(
-    r"<(script|style|title|noscript|template|svg|object|iframe|xml)(?:[\s/][^>]{0,4000})?>.*?(?:</\1|\Z)[^>]*>?",
+    r"<(script|style|title|noscript|template|svg|object|iframe|xml)(?:[\s/][^<>]{0,4000})?>.*?(?:</\1|\Z)[^<>]*>?",
     re.S | re.I)
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]{0,40})(?:[\s/][^>]{0,4000})?>")
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]{0,40})(?:[\s/][^<>]{0,4000})?>")
 
 
 _LINE_MARK, _PARAGRAPH_MARK = "\x01", "\x02"  # stand-ins for breaks while whitespace is collapsed

@@ -101,7 +101,7 @@ def _is_header_block(lines: list[str], index: int) -> bool:
 def _wrote_line(lines: list[str], index: int) -> bool:
     """An attribution line ("On <date>, <name> wrote:"), possibly wrapped over 2-3 lines."""
     line = lines[index]
-    if _WROTE_ONE_LINE.match(line) or _WHO_WROTE.match(line):
+    if _WROTE_END.search(line) and (_WROTE_ONE_LINE.match(line) or _WHO_WROTE.match(line)):
         return True
     if _ON_START.match(line) and len(line) < 300 and not _WROTE_END.search(line):
         joined = line.rstrip("\r\n")
@@ -132,10 +132,10 @@ def _line_index(starts: list[int], offset: int) -> int:
     return bisect_right(starts, offset) - 1
 
 
-def _cut_index(lines: list[str], starts: list[int], region: str, lower: str) -> int:
+def _cut_index(lines: list[str], starts: list[int], region: str, lower: str | None) -> int:
     """Index of the first line of quoted history, a forward or a signature (len(lines) if none)."""
     candidates = {_line_index(starts, m.start()) for m in _CANDIDATE_LINE.finditer("\n" + region)}
-    candidates.update(index for index in _keyword_lines(lines, starts, len(lines), region, lower, _WROTE_WORDS)
+    candidates.update(index for index in _keyword_lines(lines, starts, len(lines), lower, _WROTE_WORDS)
                       if _WROTE_END.search(lines[index]))
     for index in sorted(candidates):
         line = lines[index]
@@ -152,11 +152,11 @@ def _cut_index(lines: list[str], starts: list[int], region: str, lower: str) -> 
     return len(lines)
 
 
-def _keyword_lines(lines, starts, end, region, lower, words) -> set[int]:
+def _keyword_lines(lines, starts, end, lower, words) -> set[int]:
     """Indexes of the lines (before ``end``) that contain one of ``words``, found with str.find:
     Python's re tries every alternative at every position, which costs more than the rest."""
     found: set[int] = set()
-    if len(lower) != len(region):  # a few characters change length when lowercased
+    if lower is None:  # lowercasing changed the text's length: offsets would not line up
         return {i for i in range(end) if any(word in lines[i].lower() for word in words)}
     for word in words:
         position = lower.find(word)
@@ -200,20 +200,29 @@ def _newest_reply(text: str) -> Reply:
     starts = starts[:MAX_LINES]
     region = scanned[: starts[-1] + len(lines[-1])] if lines else ""
     lower = region.lower()
+    if len(lower) != len(region):  # e.g. "İ" lowercases to two characters
+        lower = None
     end = _cut_index(lines, starts, region, lower)
     cut = starts[end] if end < len(lines) else len(region)
-    region, lower = region[:cut], lower[:cut]
+    region = region[:cut]
+    lower = lower[:cut] if lower is not None else None
     dropped: set[int] = set()
     if ">" in region:
         dropped.update(_line_index(starts, m.start()) for m in _QUOTED_LINE.finditer("\n" + region))
-    for index in _keyword_lines(lines, starts, end, region, lower, _FOOTER_WORDS):
+    for index in _keyword_lines(lines, starts, end, lower, _FOOTER_WORDS):
         if _FOOTER.search(lines[index]):
             dropped.add(index)
-    legal_lines = _keyword_lines(lines, starts, end, region, lower, _LEGAL_WORDS)
+    legal_lines = _keyword_lines(lines, starts, end, lower, _LEGAL_WORDS)
     if legal_lines:
         for first, last in _paragraph_ranges(lines, end):
-            if any(first <= index < last for index in legal_lines) and _LEGAL.search("".join(lines[first:last])):
-                dropped.update(range(first, last))
+            if not any(first <= index < last for index in legal_lines):
+                continue
+            paragraph = "".join(lines[first:last])
+            match = _LEGAL.search(paragraph)
+            if match:
+                # from the notice's first line to the paragraph's end: a sign-off written right
+                # above it, with no blank line between, stays
+                dropped.update(range(_line_index(starts, starts[first] + match.start()), last))
 
     # kept lines -> (original_start, length) runs: the stretches between dropped lines
     runs: list[list[int]] = []

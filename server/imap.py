@@ -19,8 +19,6 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email import policy as email_policy
 
 from .errors import AccountError
 from .prefilter import HeaderInfo
@@ -293,28 +291,118 @@ def text_parts(bodystructure) -> list[TextPart]:
     return chosen[:MAX_TEXT_PARTS]
 
 
-_HEADER_PARSER = BytesHeaderParser(policy=email_policy.compat32)
+_FIELD_BREAK = re.compile(rb"\r?\n(?![ \t])")
+_MSG_IDS = re.compile(r"<[^<>\s]+>")
+
+
+def header_fields(raw_header: bytes) -> dict[str, str]:
+    """{lowercased name: raw value} of header bytes, first occurrence wins (like email.message).
+
+    Bytes outside ASCII stay surrogate escapes, as the stdlib's compat32 parser keeps them;
+    a tenth of the cost of BytesHeaderParser, which matters for 20,000 headers a sync.
+    """
+    out: dict[str, str] = {}
+    for line in _FIELD_BREAK.split(raw_header or b""):
+        name, sep, value = line.partition(b":")
+        if not sep or not name or name[:1] in b" \t":
+            continue
+        key = name.strip().lower().decode("ascii", "replace")
+        if key not in out:
+            out[key] = value.decode("ascii", "surrogateescape").strip()
+    return out
 
 
 def header_info(raw_header: bytes) -> HeaderInfo:
     """The prefilter's view of fetched header fields (decoded, addresses lowercased)."""
     from parsers.mime import decode_header, parse_address
-    msg = _HEADER_PARSER.parsebytes(raw_header or b"")
+    fields = header_fields(raw_header)
 
     def get(name: str) -> str:
-        value = msg.get(name)
-        return decode_header(str(value)) if value is not None else ""
+        value = fields.get(name)
+        return decode_header(value) if value else ""
 
-    name, addr = parse_address(msg.get("From") and str(msg.get("From")))
-    to = tuple(a for a in (parse_address(x.strip())[1] for x in get("To").split(",")) if a)
-    refs = tuple(re.findall(r"<[^<>\s]+>", get("References")))[-50:]
-    irt = re.findall(r"<[^<>\s]+>", get("In-Reply-To"))
-    mid = re.findall(r"<[^<>\s]+>", get("Message-ID"))
-    return HeaderInfo(from_name=name, from_addr=addr, to=to, subject=get("Subject"),
+    name, addr = parse_address(fields.get("from") or None)
+    to = tuple(a for a in (parse_address(x.strip())[1] for x in get("to").split(",")) if a)
+    refs = tuple(_MSG_IDS.findall(fields.get("references", "")))[-50:]
+    irt = _MSG_IDS.findall(fields.get("in-reply-to", ""))
+    mid = _MSG_IDS.findall(fields.get("message-id", ""))
+    return HeaderInfo(from_name=name, from_addr=addr, to=to, subject=get("subject"),
                       message_id=mid[0] if mid else None, in_reply_to=irt[0] if irt else None,
-                      references=refs, list_id=get("List-Id"),
-                      list_unsubscribe=get("List-Unsubscribe"), precedence=get("Precedence"),
-                      auto_submitted=get("Auto-Submitted"))
+                      references=refs, list_id=get("list-id"),
+                      list_unsubscribe=get("list-unsubscribe"), precedence=get("precedence"),
+                      auto_submitted=get("auto-submitted"))
+
+
+_FETCH_UID = re.compile(rb"\bUID (\d+)")
+_FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+_FETCH_THRID = re.compile(rb"\bX-GM-THRID (\d+)")
+
+
+def fetch_headers(client, uids: list[int], *, gmail: bool = False) -> dict[int, dict]:
+    """{uid: {"header": bytes, "size": int, "thread_id": str | None}} for the header pass.
+
+    Sent on the IMAPClient's own authenticated imaplib connection, but the answer is read
+    with three regexes instead of imapclient's tokenizer: measured 0.48 s instead of 1.0 s
+    for 19,600 headers on the bench Dovecot (bench/RESULTS.md). UIDs missing from the answer
+    (an unusual server layout, or expunged meanwhile) are simply absent; the caller may ask
+    imapclient for them.
+    """
+    if not uids:
+        return {}
+    items = f"({HEADER_ITEM} RFC822.SIZE{' X-GM-THRID' if gmail else ''})"
+    conn = client._imap
+    tag = conn._command("UID", "FETCH", ",".join(str(u) for u in uids), items)
+    typ, data = conn._command_complete("FETCH", tag)
+    if typ != "OK":
+        from imapclient.exceptions import IMAPClientError
+        raise IMAPClientError(f"FETCH failed: {data!r}"[:300])
+    typ, data = conn._untagged_response(typ, data, "FETCH")
+    out: dict[int, dict] = {}
+    current: dict | None = None
+    for piece in data or ():
+        if isinstance(piece, tuple):
+            meta, literal = piece[0], piece[1]
+        else:
+            meta, literal = piece, None
+        if not isinstance(meta, bytes):
+            continue
+        uid = _FETCH_UID.search(meta)
+        if uid and re.match(rb"\d+ \(", meta):  # the start of one message's answer
+            current = {"header": b"", "size": 0, "thread_id": None}
+            out[int(uid.group(1))] = current
+        if current is None:
+            continue
+        if literal is not None and b"BODY[HEADER" in meta.upper():
+            current["header"] = literal
+        size = _FETCH_SIZE.search(meta)
+        if size:
+            current["size"] = int(size.group(1))
+        thrid = _FETCH_THRID.search(meta)
+        if thrid:
+            current["thread_id"] = thrid.group(1).decode()
+    wanted = set(uids)
+    return {uid: v for uid, v in out.items() if uid in wanted}
+
+
+def text_prefix(part: "TextPart", data: bytes, *, truncated: bool = True) -> str:
+    """Readable text from the first bytes of a (transfer-encoded) text part; never raises."""
+    import base64
+    import quopri
+    try:
+        data = _trim_encoded(data or b"", part.encoding, truncated)
+        if part.encoding == "base64":
+            data = base64.b64decode(_B64_JUNK.sub(b"", data), validate=False)
+        elif part.encoding == "quoted-printable":
+            data = quopri.decodestring(data)
+        try:
+            text = data.decode(part.charset or "utf-8", "replace")
+        except LookupError:
+            text = data.decode("utf-8", "replace")
+        if part.mime_type == "text/html":
+            text = re.sub(r"(?s)<(style|script)\b.*?(</\1>|$)|<[^>]*>?", " ", text)
+        return text
+    except Exception:  # a prefix we cannot decode says nothing
+        return ""
 
 
 def choose_folders(folders, *, gmail: bool = False) -> list[tuple[str, str]]:

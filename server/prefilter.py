@@ -86,6 +86,29 @@ HIRING_LOCAL = re.compile(
 
 BULK_PRECEDENCE = ("bulk", "list", "junk")
 
+# reason() for a message whose headers neither keep nor drop it: fetch a prefix of its text.
+NEEDS_TEXT = "needs-text"
+# Bytes of the first text part read to decide a NEEDS_TEXT message: a recruiter says what
+# the mail is about in its first lines, and a quoted reply from an employer starts early too.
+TEXT_PREFIX_BYTES = 2048
+
+# "Re:" from a person's address: an answer to something the user wrote (even from another
+# account, or before the sync window), so it is read whole like any direct mail.
+REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|antw|r)\s*(\[\d+\])?\s*:", re.IGNORECASE)
+
+# Words in a text's first lines that make a personal-address message worth reading. Narrower
+# than HIRING_WORDS (no "schedule", "status", "feedback": friends write those too).
+BODY_HIRING_WORDS = re.compile(
+    r"\b(appl(?:y|ied|ying|icants?|ications?)|interview\w*|offer(?:s|ed|ing)?|positions?|roles?|"
+    r"candida\w+|recruit\w*|hiring|hired?|jobs?|careers?|vacanc\w+|openings?|opportunit\w+|"
+    r"assessments?|shortlist\w*|referees?|r[ée]sum[ée]s?|cv|employ\w*|intern(?:ship)?s?|"
+    r"talent|requisition|salary|compensation|start date|notice period|onboarding|"
+    r"background check|headhunt\w*|staffing|placement|contract(?:or)?|freelance|"
+    r"next steps?|team lead|manager|engineer\w*|analyst|designer|developer|"
+    r"(?:first|second|final|next) round|rounds? of|shifts?|trial (?:day|shift|period)|"
+    r"(?:meeting|speaking|talking|chatting) (?:with )?you|your time|coming in|filled)\b",
+    re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class HeaderInfo:
@@ -167,13 +190,29 @@ def reason(info: HeaderInfo, *, user_addresses=frozenset(), known_ids=frozenset(
         if hiring_subject or hiring_sender:
             return "automated-hiring"
         return None
+    if is_freemail(sender) and not (hiring_subject or hiring_sender or REPLY_SUBJECT.match(subject)):
+        # A person's own mailbox with nothing about hiring in the headers: mostly friends and
+        # family, sometimes a recruiter. The first lines of the text decide (text_says_hiring).
+        return NEEDS_TEXT
     # Written by a person (or a company's own address) to the user: read it.
     return "direct"
 
 
+def text_says_hiring(text: str) -> bool:
+    """The second stage for NEEDS_TEXT messages: does the start of the text talk about hiring?
+
+    >>> text_says_hiring("Hi Sam, I'm recruiting for a data role at a startup")
+    True
+    >>> text_says_hiring("dinner at ours on Saturday? bring the photos")
+    False
+    """
+    return bool(BODY_HIRING_WORDS.search(text or ""))
+
+
 def is_candidate(info: HeaderInfo, *, user_addresses=frozenset(), known_ids=frozenset()) -> bool:
+    """True unless the headers alone rule the message out (NEEDS_TEXT counts as a candidate)."""
     return reason(info, user_addresses=user_addresses, known_ids=known_ids) is not None
 
 
-__all__ = ["HeaderInfo", "reason", "is_candidate", "is_bulk", "is_automated", "is_ats_domain",
+__all__ = ["HeaderInfo", "reason", "is_candidate", "text_says_hiring", "NEEDS_TEXT", "TEXT_PREFIX_BYTES", "is_bulk", "is_automated", "is_ats_domain",
            "is_freemail", "ATS_DOMAINS", "FREEMAIL_DOMAINS"]

@@ -22,6 +22,7 @@ from parsers.pipeline import email_from_fields
 
 MAX_JSONL_LINE_BYTES = 5_000_000  # one message's line; a longer one is junk, not a message
 MBOX_SNIFF_BYTES = 5              # an mbox starts with "From "
+MBOX_MAX_LINE_BYTES = 1_000_000   # read at most this much at once, even from a line with no end
 
 RawEntry = tuple[str, "bytes | None", "str | None"]
 
@@ -34,7 +35,8 @@ def _error_sentence(path: Path | str, err: BaseException) -> str:
 def iter_raw_messages(paths) -> Iterator[RawEntry]:
     """(id, raw bytes, None) per message, or (id, None, error sentence) for what cannot be read.
 
-    Each path may be an .eml file, an mbox file (ids "path#1", "path#2", ...), a Maildir
+    Each path may be an .eml file (one message, even when it starts with an mbox "From " line),
+    an mbox file (any other file that starts with "From "; ids "path#1", "path#2", ...), a Maildir
     (its cur/ and new/), or a folder searched recursively for .eml files, mbox files (.mbox,
     .mbx) and Maildirs.
     """
@@ -89,7 +91,7 @@ def _iter_file(path: Path) -> Iterator[RawEntry]:
     except OSError as err:
         yield (str(path), None, _error_sentence(path, err))
         return
-    if head == b"From ":
+    if head == b"From " and path.suffix.lower() != ".eml":
         yield from _iter_mbox(path)
     else:
         yield from _read_whole(path)
@@ -112,11 +114,17 @@ def _iter_mbox(path: Path) -> Iterator[RawEntry]:
     lines: list[bytes] = []
     size = 0
     previous_blank = True
+    at_line_start = True
     started = False
     try:
         with path.open("rb") as handle:
-            for line in handle:
-                if line.startswith(b"From ") and previous_blank:
+            while True:
+                # readline with a limit: a file with no line breaks cannot fill memory
+                line = handle.readline(MBOX_MAX_LINE_BYTES)
+                if not line:
+                    break
+                line_start, at_line_start = at_line_start, line.endswith(b"\n")
+                if line_start and previous_blank and line.startswith(b"From "):
                     if started:
                         count += 1
                         yield (f"{path}#{count}", _join(lines), None)
@@ -124,11 +132,11 @@ def _iter_mbox(path: Path) -> Iterator[RawEntry]:
                     lines, size = [], 0
                     previous_blank = False
                     continue
-                previous_blank = line in (b"\n", b"\r\n")
+                previous_blank = line_start and line in (b"\n", b"\r\n")
                 if not started:
                     continue  # junk before the first separator
                 if size < MAX_MESSAGE_BYTES:
-                    if line.startswith(b">") and line.lstrip(b">").startswith(b"From "):
+                    if line_start and line.startswith(b">") and line.lstrip(b">").startswith(b"From "):
                         line = line[1:]
                     lines.append(line)
                     size += len(line)

@@ -252,6 +252,29 @@ class Store:
             "error": "; ".join(reading.errors) if reading.errors else None,
         }
 
+    def ingest_many(self, items: Iterable[tuple]) -> list[tuple[int, bool]]:
+        """Store many readings in one write transaction; [(pk, inserted)] in the same order.
+
+        items: (reading, raw, account_id, folder, uid) tuples (the last four may be None).
+        One transaction per batch instead of one per message: the sync calls this once per
+        batch of fetched messages. Same idempotence as ingest().
+        """
+        out = []
+        with self._tx():
+            for reading, raw, account_id, folder, uid in items:
+                out.append(self.ingest(reading, raw=raw, account_id=account_id, folder=folder, uid=uid))
+        return out
+
+    def known_message_ids(self, message_ids: Iterable[str]) -> set[str]:
+        """The subset of these Message-IDs already stored (one query per BATCH ids)."""
+        ids = sorted({m for m in message_ids if m})
+        found: set[str] = set()
+        for i in range(0, len(ids), BATCH):
+            chunk = ids[i:i + BATCH]
+            found.update(r[0] for r in self.db.execute(
+                f"SELECT message_id FROM messages WHERE message_id IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
     def has_message_id(self, message_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM messages WHERE message_id = ?", (message_id,)).fetchone() is not None
 

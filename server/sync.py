@@ -9,9 +9,10 @@ first compares the EXAMINE answer (HIGHESTMODSEQ with CONDSTORE, else UIDNEXT) w
 state, so a mailbox with nothing new costs one EXAMINE per folder. A UIDVALIDITY change
 forgets the folder's UIDs and reads it again, skipping every Message-ID already stored.
 
-Per batch of UIDs: headers + RFC822.SIZE + BODYSTRUCTURE for every message, then text parts
-(capped) only for the prefilter's candidates; the last UID is saved after each batch so a
-dropped connection resumes where it stopped.
+Per batch of UIDs: header fields + RFC822.SIZE for every message; BODYSTRUCTURE only for the
+prefilter's candidates and its undecided personal mail; a 2 KB text prefix for the undecided;
+text parts (capped) only for the messages kept; one store transaction per batch. The last UID
+is saved after each batch so a dropped connection resumes where it stopped.
 """
 from __future__ import annotations
 
@@ -223,70 +224,151 @@ class Syncer:
         self.store.refresh()
 
     def _sync_batch(self, client, folder: str, batch: list[int]) -> None:
-        items = [imap.HEADER_ITEM, "RFC822.SIZE", "BODYSTRUCTURE"]
+        """Four small passes over one batch of UIDs (each pass only for the ones still wanted):
+        1. header fields + RFC822.SIZE for all (fast reader, imap.fetch_headers);
+        2. BODYSTRUCTURE for the prefilter's candidates and its NEEDS_TEXT messages;
+        3. the first TEXT_PREFIX_BYTES of the first text part of NEEDS_TEXT messages;
+        4. the text parts (capped) of every message kept; then one store transaction.
+        """
         gmail = self.gmail
-        if gmail:
-            items += ["X-GM-THRID"]
-        response = client.fetch(batch, items)
+        heads = imap.fetch_headers(client, batch, gmail=gmail)
+        missing = [u for u in batch if u not in heads]
+        if missing:  # a layout the fast reader did not follow: imapclient reads those
+            items = [imap.HEADER_ITEM, "RFC822.SIZE"] + (["X-GM-THRID"] if gmail else [])
+            for uid, item in client.fetch(missing, items).items():
+                heads[uid] = {"header": _header_bytes(item), "size": int(item.get(b"RFC822.SIZE") or 0),
+                              "thread_id": (str(item[b"X-GM-THRID"]) if gmail and item.get(b"X-GM-THRID")
+                                            else None)}
         user_addresses = self.store.user_addresses()
-        known = lambda mid: mid in self._kept or self.store.has_message_id(mid)  # noqa: E731
-        wanted: dict[tuple[str, ...], list] = {}
+        infos: dict[int, object] = {}
         for uid in batch:
-            item = response.get(uid)
-            if item is None:
+            head = heads.get(uid)
+            if head is None:
                 continue  # expunged meanwhile
             self.result.seen += 1
-            header = _header_bytes(item)
-            self.result.bytes_fetched += len(header)
+            self.result.bytes_fetched += len(head["header"])
             try:
-                info = imap.header_info(header)
+                infos[uid] = imap.header_info(head["header"])
+            except Exception as err:  # one bad message never stops a sync
+                self._record_bad(folder, uid, head["header"], err)
+        ids = set()
+        for info in infos.values():
+            ids.update((info.message_id, info.in_reply_to, *info.references))
+        stored = self.store.known_message_ids(ids)
+        known = lambda mid: mid in self._kept or mid in stored  # noqa: E731
+        keep: list[int] = []
+        maybe: list[int] = []
+        pending: list[tuple] = []   # (uid, header, pieces, thread_id, error) to parse and store
+        for uid, info in infos.items():
+            head = heads[uid]
+            try:
                 if info.message_id and known(info.message_id):
                     self.result.skipped += 1
                     continue
-                if prefilter.reason(info, user_addresses=user_addresses, known_ids=known) is None:
+                why = prefilter.reason(info, user_addresses=user_addresses, known_ids=known)
+                if why is None:
                     self.result.skipped += 1
                     continue
-                self.result.candidates += 1
-                size = int(item.get(b"RFC822.SIZE") or 0)
-                thread_id = str(item[b"X-GM-THRID"]) if gmail and item.get(b"X-GM-THRID") else None
-                if size > self.max_message_size:
-                    self._ingest(folder, uid, header, [], thread_id,
-                                 error=f"too large: {size} bytes, not loaded")
+                if head["size"] > self.max_message_size:
+                    self.result.candidates += 1
+                    pending.append((uid, head["header"], [], head["thread_id"],
+                                    f"too large: {head['size']} bytes, not loaded"))
                     continue
-                parts = imap.text_parts(item.get(b"BODYSTRUCTURE"))
-                if not parts:
-                    self._ingest(folder, uid, header, [], thread_id)
+                if why == prefilter.NEEDS_TEXT:
+                    maybe.append(uid)
                     continue
-                key = tuple(p.section for p in parts)
-                wanted.setdefault(key, []).append((uid, header, parts, thread_id))
+                keep.append(uid)
                 if info.message_id:
                     self._kept.add(info.message_id)
-            except Exception as err:  # one bad message never stops a sync
-                self._record_bad(folder, uid, header, err)
-        for sections, messages in wanted.items():
+            except Exception as err:
+                self._record_bad(folder, uid, head["header"], err)
+        structures = client.fetch(keep + maybe, ["BODYSTRUCTURE"]) if keep or maybe else {}
+        parts_of: dict[int, list] = {}
+        for uid in keep + maybe:
+            try:
+                parts_of[uid] = imap.text_parts((structures.get(uid) or {}).get(b"BODYSTRUCTURE"))
+            except Exception as err:
+                self._record_bad(folder, uid, heads[uid]["header"], err)
+        prefetched: dict[int, bytes] = {}
+        if maybe:
+            by_section: dict[str, list[int]] = {}
+            for uid in maybe:
+                if parts_of.get(uid):
+                    by_section.setdefault(parts_of[uid][0].section, []).append(uid)
+                else:
+                    self.result.skipped += 1  # no text to read: nothing to say about a job
+            cap = prefilter.TEXT_PREFIX_BYTES
+            for section, uids in by_section.items():
+                answer = client.fetch(uids, [f"BODY.PEEK[{section}]<0.{cap}>"])
+                for uid in uids:
+                    data = _section_bytes(answer.get(uid, {}), section)
+                    self.result.bytes_fetched += len(data)
+                    first = parts_of[uid][0]
+                    whole = first.size <= cap and len(data) < cap
+                    if not prefilter.text_says_hiring(imap.text_prefix(first, data, truncated=not whole)):
+                        self.result.skipped += 1
+                        continue
+                    keep.append(uid)
+                    if whole and len(parts_of[uid]) == 1:
+                        prefetched[uid] = data
+                    mid = infos[uid].message_id
+                    if mid:
+                        self._kept.add(mid)
+        wanted: dict[tuple[str, ...], list[int]] = {}
+        for uid in keep:
+            if uid not in parts_of:
+                continue
+            self.result.candidates += 1
+            parts = parts_of[uid]
+            if uid in prefetched:
+                pending.append((uid, heads[uid]["header"], [(parts[0], prefetched[uid], False)],
+                                heads[uid]["thread_id"], None))
+            elif not parts:
+                pending.append((uid, heads[uid]["header"], [], heads[uid]["thread_id"], None))
+            else:
+                wanted.setdefault(tuple(p.section for p in parts), []).append(uid)
+        for sections, uids in wanted.items():
             fetch_items = [f"BODY.PEEK[{s}]<0.{self.part_cap}>" for s in sections]
-            bodies = client.fetch([m[0] for m in messages], fetch_items)
-            for uid, header, parts, thread_id in messages:
+            bodies = client.fetch(uids, fetch_items)
+            for uid in uids:
                 item = bodies.get(uid, {})
-                try:
-                    pieces = []
-                    for part in parts:
-                        data = _section_bytes(item, part.section)
-                        self.result.bytes_fetched += len(data)
-                        pieces.append((part, data, part.size > self.part_cap or len(data) >= self.part_cap))
-                    self._ingest(folder, uid, header, pieces, thread_id)
-                except NETWORK_ERRORS:
-                    raise
-                except Exception as err:
-                    self._record_bad(folder, uid, header, err)
+                pieces = []
+                for part in parts_of[uid]:
+                    data = _section_bytes(item, part.section)
+                    self.result.bytes_fetched += len(data)
+                    pieces.append((part, data, part.size > self.part_cap or len(data) >= self.part_cap))
+                pending.append((uid, heads[uid]["header"], pieces, heads[uid]["thread_id"], None))
+        self._ingest_many(folder, pending)
 
-    def _ingest(self, folder, uid, header, pieces, thread_id, error: str | None = None) -> None:
+    def _read(self, header, pieces, thread_id, error: str | None = None):
         from parsers import pipeline
         raw = imap.build_raw(header, pieces)
         reading = pipeline.read_bytes(raw, user_addresses=self.store.user_addresses(),
                                       thread_id=thread_id)
         if error:
             reading = dataclasses.replace(reading, errors=tuple(reading.errors) + (error,))
+        return reading, raw
+
+    def _ingest_many(self, folder, pending: list[tuple]) -> None:
+        """Parse every fetched message, then store the batch in one transaction."""
+        items = []
+        for uid, header, pieces, thread_id, error in pending:
+            try:
+                reading, raw = self._read(header, pieces, thread_id, error)
+            except Exception as err:  # one bad message never stops a sync
+                self._record_bad(folder, uid, header, err)
+                continue
+            items.append((reading, raw, self.account["id"], folder, uid))
+        for (reading, *_), (_, inserted) in zip(items, self.store.ingest_many(items)):
+            if reading.email.message_id:
+                self._kept.add(reading.email.message_id)
+            if inserted:
+                self.result.stored += 1
+            else:
+                self.result.skipped += 1
+
+    def _ingest(self, folder, uid, header, pieces, thread_id, error: str | None = None) -> None:
+        reading, raw = self._read(header, pieces, thread_id, error)
         _, inserted = self.store.ingest(reading, raw=raw, account_id=self.account["id"],
                                         folder=folder, uid=uid)
         if reading.email.message_id:

@@ -195,3 +195,16 @@ def test_iter_jsonl_dates(tmp_path):
     assert sources.parse_date("Mon, 3 Mar 2025 10:00:00 +0100").utcoffset().total_seconds() == 3600
     assert sources.parse_date("2025-03-03").tzinfo is not None
     assert sources.parse_date("soon") is None
+
+
+def test_eml_with_an_envelope_line_is_one_message_and_a_line_without_end_is_bounded(tmp_path):
+    eml = tmp_path / "saved.eml"
+    eml.write_bytes(b"From someone@example.com Mon Mar  3 10:00:00 2025\n" + SHORT_ACK)
+    assert [e[0] for e in sources.iter_raw_messages([eml])] == [str(eml)]
+    mbox = tmp_path / "odd.mbox"
+    mbox.write_bytes(b"From a@b Mon Jan  1 00:00:00 2025\nSubject: x\n\n" + b"y" * 3_000_000
+                     + b"From not-a-separator\n\nFrom a@b Tue Jan  2 00:00:00 2025\nSubject: z\n\nbody\n")
+    entries = list(sources.iter_raw_messages([mbox]))
+    assert [e[0].rsplit("#", 1)[1] for e in entries] == ["1", "2"]
+    assert entries[0][1].endswith(b"From not-a-separator\n")
+    assert entries[1][1] == b"Subject: z\n\nbody\n"

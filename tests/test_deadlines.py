@@ -33,7 +33,7 @@ TUE = at(2025, 3, 4)
     ("We aim to update every applicant within the next fortnight.", TUE, date(2025, 3, 18)),
     ("We hope to have news for you by the end of the month.", TUE, date(2025, 3, 31)),
     ("We'll have a decision in early April and will contact you then.", TUE, date(2025, 4, 10)),
-    ("The committee should decide by mid-April; I'll update you after.", TUE, date(2025, 4, 20)),
+    ("The committee should decide by mid-April; I'll update you after.", TUE, date(2025, 4, 15)),
     ("We'll be in touch by 21 March with the outcome.", TUE, date(2025, 3, 21)),
     ("We'll be in touch on March 21st with the outcome.", TUE, date(2025, 3, 21)),
     ("I'll let you know on Tuesday the 11th.", TUE, date(2025, 3, 11)),
@@ -113,3 +113,42 @@ def test_relative_to_closing_date():
 def test_empty_and_missing_date():
     assert expected_by("", TUE) is None
     assert expected_by("We'll get back to you by Friday.", None) is None
+
+
+def test_mid_month_is_the_fifteenth():
+    assert expected_by("We should know more about budgets by mid-May and I'll write then.", TUE) == date(2025, 5, 15)
+    assert expected_by("I'll update you mid next month.", TUE) == date(2025, 4, 15)
+
+
+def test_range_of_weeks_counts_from_the_named_closing_date():
+    text = ("The vacancy closes on 12 May 2025, and shortlisted candidates will be contacted by phone. "
+            "Please expect the selection process to take two to three weeks from the closing date.")
+    assert expected_by(text, TUE) == date(2025, 6, 2)
+
+
+def test_closing_date_beside_a_promise_is_not_the_promised_day():
+    text = "Once the advert closes on 20 March we will review every application and contact the shortlist."
+    assert expected_by(text, TUE) is None
+    text = "After the closing date of 20 March, we will let everyone know the result by 4 April."
+    assert expected_by(text, TUE) == date(2025, 4, 4)
+
+
+def test_unknown_closing_date_gives_no_day():
+    assert expected_by("We aim to respond to everyone within 10 working days of the closing date.", TUE) is None
+
+
+@pytest.mark.parametrize("text", [
+    "Our scheduler will be in touch to find a slot in the week of 17 March.",
+    "The signed contract will be sent over shortly, with a start date of 7 April.",
+    "I'll send the invite for your interview on Thursday.",
+])
+def test_the_day_of_an_event_is_not_a_reply_promise(text):
+    assert expected_by(text, TUE) is None
+
+
+@pytest.mark.parametrize("text", [
+    "Dara will phone you later, and we would appreciate your answer by Friday.",
+    "If we don't hear from you by 14 March, we'll assume you have withdrawn.",
+])
+def test_a_reply_asked_of_the_candidate_is_not_a_promise(text):
+    assert expected_by(text, TUE) is None

@@ -245,3 +245,12 @@ def test_header_block_with_a_non_header_line_is_left_to_the_full_parser():
     raw = b"From: a@example.com\r\nSubject: hi\r\nthis is not a header\r\n\r\nBody"
     found = parse_message(raw)
     assert found.from_addr == "a@example.com" and "Body" in found.text
+
+
+@pytest.mark.parametrize("html", ["<a " * 20_000, "<" * 50_000, "<!--" * 10_000, "<script>" * 5_000,
+                                  '<div class="gmail_quote">' * 5_000, "<pre>" + "<b " * 10_000,
+                                  "&" * 10_000 + "&#xffffffff;&#0;&bogus;"])
+def test_hostile_html_is_read_without_error(html):
+    defects = []
+    assert isinstance(html_to_text(html, defects), str)
+    assert not any("unreadable" in d for d in defects)

@@ -195,3 +195,19 @@ def test_segments_always_satisfy_the_equality(pieces):
 @given(st.text(max_size=2000))
 def test_newest_reply_never_raises_on_arbitrary_text(body):
     check_segments(body, newest_reply(body))
+
+
+def test_sign_off_right_above_a_legal_notice_stays():
+    body = ("We'd like you to start on 3 March.\n\nRegards,\nOwen Price\nPeople Lead\nMarlow & Finch Ltd\n"
+            "This email and any attachments are confidential and intended solely for the addressee.\n"
+            "If you are not the intended recipient, please notify the sender and delete it.\n")
+    reply = newest_reply(body)
+    assert reply.text.endswith("People Lead\nMarlow & Finch Ltd")
+    check_segments(body, reply)
+
+
+def test_text_whose_lowercase_changes_length_still_maps_back():
+    body = "İİİ Thanks.\n\nUnsubscribe here\nCONFIDENTIALITY NOTICE: this email is confidential.\n"
+    reply = newest_reply(body)
+    assert reply.text == "İİİ Thanks."
+    check_segments(body, reply)
