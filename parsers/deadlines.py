@@ -22,7 +22,9 @@ Conventions (the corpus README's, plus our own choices, all "latest day"):
 - "within two weeks", "in 7 days", "up to three weeks": calendar days; "a
   fortnight" = 14 days; "within 24 hours" = the next day.
 - "in 3-5 business/working days": the upper bound, skipping Saturdays and
-  Sundays (not public holidays).
+  Sundays (not public holidays).  "four to six weeks" likewise takes the upper bound;
+  "within 15 working days of the closing date" counts from a closing date the
+  mail names, and gives no day when it names none.
 - "in the next few days": 3 working days; "a couple of days": 2 working days.
 - "early January" = 10 January, "mid-January" = 15 January, "late January",
   "end of January", "in January" = 31 January; "end of the month" / "later
@@ -34,7 +36,10 @@ Conventions (the corpus README's, plus our own choices, all "latest day"):
 Only sentences that promise a reply count: a deadline for the candidate
 ("please accept by", "complete the assessment by", "valid until", "you have
 until"), questions, conditionals on the candidate ("if you're interested")
-and reports of earlier promises ("I told you we'd...") are ignored. A date
+and reports of earlier promises ("I told you we'd...") are ignored. In a
+promise, a closing date ("once the posting closes on 30 November") and the day
+of an event ("a date in the week of 30 November", "a start date of 21 September")
+are not the promised day. A date
 before the Date's day is ignored. When several promises are made, the latest
 day wins.
 """

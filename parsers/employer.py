@@ -592,11 +592,10 @@ _BODY_TRAIL = re.compile(rf"({COMPANY_PHRASE.pattern})\s+(?:is an equal opportun
                          rf"has (?:come back|received)|came back)")
 
 
-POSSESSIVE_WEIGHT = 0.5  # "spoke with Anita's team": a one-word possessive is as often a person
-
-
-def _company_from_body(text: str) -> list[tuple[str, float]]:
-    """(name, weight) for names the body introduces; weight 1.0, less for a one-word possessive."""
+def _company_from_body(text: str) -> list[str]:
+    """Names the body introduces ("interest in Northwind"). A one-word possessive ("spoke with
+    Anita's team") is skipped: it names a person as often as a firm, and a wrong firm splits
+    an application while the subject, sender and signature still name the right one."""
     found = [m.group(1) for m in _BODY_LEAD.finditer(text)]
     found += [m.group(1) for m in _BODY_TRAIL.finditer(text)]
     out = []
@@ -609,8 +608,9 @@ def _company_from_body(text: str) -> list[tuple[str, float]]:
             continue
         if _names_a_job(cleaned.split()):
             continue
-        one_possessive = len(phrase.split()) == 1 and re.search(r"['’]s$", phrase)
-        out.append((cleaned, POSSESSIVE_WEIGHT if one_possessive else 1.0))
+        if len(phrase.split()) == 1 and re.search(r"['’]s$", phrase):
+            continue
+        out.append(cleaned)
     return out
 
 
@@ -802,13 +802,13 @@ def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *
         add(name, 3.0)
     if display:
         add(display, 3.5 if (ats or not _looks_like_person(display)) else 1.0)
-    for name, weight in _company_from_body(text):
-        add(name, 2.0 * weight)
+    for name in _company_from_body(text):
+        add(name, 2.0)
     for name in _company_from_signature(text, person_name or from_name, label if not agency else ''):
         add(name, 1.5)
     if full_text and full_text.strip() != text.strip():  # else the same names would count twice
-        for name, weight in _company_from_body(full_text):
-            add(name, 0.8 * weight)
+        for name in _company_from_body(full_text):
+            add(name, 0.8)
         for name in _company_from_signature(full_text, person_name or from_name, label if not agency else ''):
             add(name, 0.6)
     if label and not agency:

@@ -293,6 +293,7 @@ def text_parts(bodystructure) -> list[TextPart]:
 
 _FIELD_BREAK = re.compile(rb"\r?\n(?![ \t])")
 _MSG_IDS = re.compile(r"<[^<>\s]+>")
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def header_fields(raw_header: bytes) -> dict[str, str]:
@@ -322,15 +323,16 @@ def header_info(raw_header: bytes) -> HeaderInfo:
         return decode_header(value) if value else ""
 
     name, addr = parse_address(fields.get("from") or None)
-    to = tuple(a for a in (parse_address(x.strip())[1] for x in get("to").split(",")) if a)
+    to = tuple(a.lower() for a in _ADDRESS.findall(fields.get("to", "")))
     refs = tuple(_MSG_IDS.findall(fields.get("references", "")))[-50:]
     irt = _MSG_IDS.findall(fields.get("in-reply-to", ""))
     mid = _MSG_IDS.findall(fields.get("message-id", ""))
     return HeaderInfo(from_name=name, from_addr=addr, to=to, subject=get("subject"),
                       message_id=mid[0] if mid else None, in_reply_to=irt[0] if irt else None,
-                      references=refs, list_id=get("list-id"),
-                      list_unsubscribe=get("list-unsubscribe"), precedence=get("precedence"),
-                      auto_submitted=get("auto-submitted"))
+                      references=refs, list_id=fields.get("list-id", ""),
+                      list_unsubscribe=fields.get("list-unsubscribe", ""),
+                      precedence=fields.get("precedence", ""),
+                      auto_submitted=fields.get("auto-submitted", ""))
 
 
 _FETCH_UID = re.compile(rb"\bUID (\d+)")

@@ -106,7 +106,9 @@ BODY_HIRING_WORDS = re.compile(
     r"background check|headhunt\w*|staffing|placement|contract(?:or)?|freelance|"
     r"next steps?|team lead|manager|engineer\w*|analyst|designer|developer|"
     r"(?:first|second|final|next) round|rounds? of|shifts?|trial (?:day|shift|period)|"
-    r"(?:meeting|speaking|talking|chatting) (?:with )?you|your time|coming in|filled)\b",
+    r"(?:speaking|talking|chatting) (?:with )?you|(?:loved|enjoyed|great|nice|lovely|good) "
+    r"(?:meeting|speaking|talking|chatting)|your time|coming in|filled|take-?home|next stage|"
+    r"(?:your|our) conversation)\b",
     re.IGNORECASE)
 
 
@@ -132,8 +134,16 @@ def _domain(addr: str) -> str:
     return addr.rsplit("@", 1)[-1].lower() if "@" in addr else ""
 
 
+_SUFFIX_SETS: dict[int, frozenset] = {}
+
+
 def _under(domain: str, suffixes) -> bool:
-    return any(domain == s or domain.endswith("." + s) for s in suffixes)
+    """domain is one of suffixes or a subdomain of one (a set lookup per label, not a scan)."""
+    known = _SUFFIX_SETS.get(id(suffixes))
+    if known is None:
+        known = _SUFFIX_SETS[id(suffixes)] = frozenset(suffixes)
+    labels = domain.split(".")
+    return any(".".join(labels[i:]) in known for i in range(len(labels)))
 
 
 def is_ats_domain(addr: str) -> bool:
@@ -186,11 +196,13 @@ def reason(info: HeaderInfo, *, user_addresses=frozenset(), known_ids=frozenset(
         if own_application or (hiring_subject and hiring_sender):
             return "bulk-but-hiring"
         return None
+    # Only a broad word ("schedule", "status", "feedback") in the subject: the text decides.
+    strong_subject = own_application or bool(BODY_HIRING_WORDS.search(subject))
     if is_automated(info) and not is_freemail(sender):
-        if hiring_subject or hiring_sender:
+        if strong_subject or hiring_sender:
             return "automated-hiring"
-        return None
-    if is_freemail(sender) and not (hiring_subject or hiring_sender or REPLY_SUBJECT.match(subject)):
+        return NEEDS_TEXT if hiring_subject else None
+    if is_freemail(sender) and not (strong_subject or hiring_sender or REPLY_SUBJECT.match(subject)):
         # A person's own mailbox with nothing about hiring in the headers: mostly friends and
         # family, sometimes a recruiter. The first lines of the text decide (text_says_hiring).
         return NEEDS_TEXT
@@ -206,7 +218,35 @@ def text_says_hiring(text: str) -> bool:
     >>> text_says_hiring("dinner at ours on Saturday? bring the photos")
     False
     """
-    return bool(BODY_HIRING_WORDS.search(text or ""))
+    if not text:
+        return False
+    words = _WORD.findall(text.lower())
+    if not _BODY_SINGLE.isdisjoint(words) or any(w.startswith(_BODY_PREFIXES) for w in words):
+        return True
+    pairs = {f"{a} {b}" for a, b in zip(words, words[1:])}
+    pairs |= {f"{a} with {c}" for a, b, c in zip(words, words[1:], words[2:]) if b == "with"}
+    return not _BODY_PAIRS.isdisjoint(pairs)
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
+# BODY_HIRING_WORDS as one-word, prefix and two-word sets (tests check they agree on the
+# corpus): a set lookup per word is several times faster than the alternation regex.
+_BODY_SINGLE = frozenset(
+    "apply applied applying offer offers offered offering position positions role roles hiring "
+    "hire hired job jobs career careers opening openings cv talent requisition salary "
+    "compensation onboarding staffing placement contract contractor freelance manager analyst "
+    "designer developer shift shifts filled take-home takehome intern interns internship "
+    "internships referee referees resume resumes résumé résumés".split())
+_BODY_PREFIXES = ("applicant", "application", "interview", "candida", "recruit", "vacanc",
+                  "opportunit", "assessment", "shortlist", "employ", "headhunt", "engineer")
+_BODY_PAIRS = frozenset((
+    "start date", "notice period", "background check", "next step", "next steps", "team lead",
+    "first round", "second round", "final round", "next round", "round of", "rounds of",
+    "trial day", "trial shift", "trial period", "your time", "coming in", "next stage",
+    "your conversation", "our conversation", "take home")
+    + tuple(f"{v} {w}you" for v in ("speaking", "talking", "chatting") for w in ("", "with "))
+    + tuple(f"{a} {v}" for a in ("loved", "enjoyed", "great", "nice", "lovely", "good")
+            for v in ("meeting", "speaking", "talking", "chatting")))
 
 
 def is_candidate(info: HeaderInfo, *, user_addresses=frozenset(), known_ids=frozenset()) -> bool:

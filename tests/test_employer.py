@@ -213,3 +213,54 @@ def test_longer_body_title_containing_the_subject_title_wins():
 ])
 def test_informal_lowercase_subject(subject, want):
     assert identify_employer("Bea", "bea.cafe@gmail.com", subject, "hey! can you come by?").role == want
+
+
+def test_possessive_first_name_in_agency_mail_is_not_the_client():
+    body = ("Hi Jo,\n\nI spoke with Priya's team this morning: they liked both rounds but want "
+            "to see one more person before deciding.\n\nBest,\nMorgan")
+    full = body + "\n\nOn Mon, Jo wrote:\n> Any news from Priya's team?\n"
+    who = identify_employer("Morgan Pike", "morgan@brightpathrecruitment.com",
+                            "Tallowby – feedback after your final round", body, full_text=full)
+    assert who.company == "Tallowby"
+
+
+@pytest.mark.parametrize("prefix", ["Confirmed", "Rescheduled", "Updated invitation", "Accepted"])
+def test_calendar_status_word_before_a_colon_is_no_company(prefix):
+    who = identify_employer("Ines Duarte", "ines.duarte@copperleafhealth.org",
+                            f"{prefix}: second interview – Payroll Specialist (Ref 7781)",
+                            "Hi Jo, you're booked in for Wednesday at 2pm on Zoom.\n\nIne")
+    assert company_key(who.company) == "copperleaf health"
+    assert who.role == "Payroll Specialist"
+
+
+def test_domain_label_matched_to_the_name_the_mail_spells_out():
+    who = identify_employer("Vic Hale", "vic@pikerowe.com", "Re: catching up",
+                            "Hi Jo, Pike & Rowe has grown a lot this year, so we're hiring again.\n\nVic")
+    assert who.company == "Pike & Rowe"
+
+
+def test_words_of_a_quoted_mail_split_the_domain_label():
+    quoted = ("Hi Jo, here's the slot for Thursday.\n\nOn Mon, 3 Mar 2025, Tom Ware <tom@ashgroveharbour.com> wrote:\n"
+              "> Ashgrove Harbour has grown a lot this year, so we're hiring again.\n> Tom")
+    who = identify_employer("Tom Ware", "tom@ashgroveharbour.com", "Re: catching up",
+                            "Hi Jo, here's the slot for Thursday.", full_text=quoted)
+    assert who.company == "Ashgrove Harbour"
+
+
+def test_run_together_domain_label_split_on_an_organisation_word():
+    who = identify_employer("Greg Moss", "greg@pinewoodgrocers.com", "Platform role",
+                            "Jo - liked your CV. 20 min on Tues?\n\nGreg")
+    assert who.company == "Pinewood Grocers"
+
+
+def test_address_in_a_quote_does_not_glue_the_domain_words():
+    full = ("Great, see you then.\n\nOn Tue, Kai Lund <kai@fernholtmobility.com> wrote:\n> Does Friday suit?")
+    who = identify_employer("Kai Lund", "kai@fernholtmobility.com", "Re: coffee", "Great, see you then.",
+                            full_text=full)
+    assert who.company == "Fernholt Mobility"
+
+
+def test_a_guess_from_the_domain_never_respells_the_mails_name():
+    who = identify_employer("Ada Roe", "ada@elmandoak.com", "Re: next steps",
+                            "Hi Jo, thanks for meeting the team at Elm & Oak yesterday.\n\nAda")
+    assert who.company == "Elm & Oak"
