@@ -68,7 +68,10 @@ _NORMALISE = str.maketrans({
 })
 
 _NEGATOR = re.compile(
-    r"\b(?:not|no|never|cannot|unable|neither|nor|without|nothing|\w+n't)\b", re.I)
+    r"\b(?:not|no|never|cannot|unable|neither|nor|without|nothing|\w+n't|"
+    # "Before we could schedule your next round, ..." : the step never happened.
+    r"before (?:we|they|i|he|she) (?:could|got to|were able to|was able to|had a chance to|managed to))\b",
+    re.I)
 # Negators that do not negate what follows ("we can't wait to ...", "no doubt ...").
 _NOT_A_NEGATION = re.compile(
     r"\b(?:can't wait|cannot wait|no doubt|not only|not just|don't hesitate|do not hesitate|"
@@ -453,9 +456,15 @@ def _strong_labels(job_body: list[_Hit], cal: _Hit | None) -> set[str]:
 def _decide(hits: list[_Hit], strong: set[str], *, cal: _Hit | None = None,
             body_hits: list[_Hit] = (), subject_only: bool = False) -> Verdict:
     """Score the surviving hits and pick the label (see the module docstring)."""
-    score = dict.fromkeys(LABELS, 0.0)
+    # One sentence is one piece of evidence: rules that overlap on the same sentence count once,
+    # at the weight of the strongest, so a label is not inflated by near-duplicate phrasings.
+    best_per_sentence: dict[tuple[str, int, int, str], float] = {}
     for h in hits:
-        score[h.rule.label] += h.rule.weight
+        key = (h.rule.label, h.start, h.end, h.text if h.start < 0 else "")
+        best_per_sentence[key] = max(best_per_sentence.get(key, 0.0), h.rule.weight)
+    score = dict.fromkeys(LABELS, 0.0)
+    for (label, *_), weight in best_per_sentence.items():
+        score[label] += weight
     if cal is not None or any(h.rule.priority >= DECISION_PRIORITY and h.rule.label in DECISION_LABELS
                               and h.start >= 0 for h in body_hits):
         contenders = DECISION_LABELS

@@ -31,7 +31,7 @@ ENV_CA_FILE = "STANDING_IMAP_CA_FILE"  # extra CA to trust (test servers, Proton
 # Header fields fetched for every message (the prefilter and the message's identity).
 HEADER_FIELDS = ("FROM", "TO", "CC", "SUBJECT", "DATE", "MESSAGE-ID", "IN-REPLY-TO",
                  "REFERENCES", "LIST-ID", "LIST-UNSUBSCRIBE", "PRECEDENCE", "AUTO-SUBMITTED",
-                 "CONTENT-TYPE", "REPLY-TO", "SENDER")
+                 "CONTENT-TYPE", "CONTENT-TRANSFER-ENCODING", "REPLY-TO", "SENDER")
 HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS ({})]".format(" ".join(HEADER_FIELDS))
 HEADER_KEY = "BODY[HEADER.FIELDS ({})]".format(" ".join(HEADER_FIELDS)).encode()
 MAX_TEXT_PARTS = 4       # plain or html, plus an invite or two; more is junk or an attack
@@ -349,9 +349,16 @@ def fetch_headers(client, uids: list[int], *, gmail: bool = False) -> dict[int, 
     (an unusual server layout, or expunged meanwhile) are simply absent; the caller may ask
     imapclient for them.
     """
+    items = f"({HEADER_ITEM} RFC822.SIZE{' X-GM-THRID' if gmail else ''})"
+    return {uid: {"header": v["literal"], "size": v["size"], "thread_id": v["thread_id"]}
+            for uid, v in fetch_literal(client, uids, items, b"BODY[HEADER").items()}
+
+
+def fetch_literal(client, uids: list[int], items: str, marker: bytes) -> dict[int, dict]:
+    """{uid: {"literal", "size", "thread_id"}}: one FETCH read with regexes (see fetch_headers);
+    "literal" is the value of the item whose name starts with `marker` (b"" when absent)."""
     if not uids:
         return {}
-    items = f"({HEADER_ITEM} RFC822.SIZE{' X-GM-THRID' if gmail else ''})"
     conn = client._imap
     tag = conn._command("UID", "FETCH", ",".join(str(u) for u in uids), items)
     typ, data = conn._command_complete("FETCH", tag)
@@ -370,12 +377,12 @@ def fetch_headers(client, uids: list[int], *, gmail: bool = False) -> dict[int, 
             continue
         uid = _FETCH_UID.search(meta)
         if uid and re.match(rb"\d+ \(", meta):  # the start of one message's answer
-            current = {"header": b"", "size": 0, "thread_id": None}
+            current = {"literal": b"", "size": 0, "thread_id": None}
             out[int(uid.group(1))] = current
         if current is None:
             continue
-        if literal is not None and b"BODY[HEADER" in meta.upper():
-            current["header"] = literal
+        if literal is not None and marker in meta.upper():
+            current["literal"] = literal
         size = _FETCH_SIZE.search(meta)
         if size:
             current["size"] = int(size.group(1))
@@ -384,6 +391,24 @@ def fetch_headers(client, uids: list[int], *, gmail: bool = False) -> dict[int, 
             current["thread_id"] = thrid.group(1).decode()
     wanted = set(uids)
     return {uid: v for uid, v in out.items() if uid in wanted}
+
+
+_CT = re.compile(r"^\s*([\w.+-]+)\s*/\s*([\w.+-]+)", re.ASCII)
+_CHARSET = re.compile(r"charset\s*=\s*\"?([\w.:+-]+)", re.IGNORECASE | re.ASCII)
+
+
+def single_text_part(raw_header: bytes, size: int) -> "TextPart | None":
+    """The message's only part when its header says it is a single text/plain or text/html
+    part (then BODY[1] is its body and no BODYSTRUCTURE is needed); None otherwise."""
+    fields = header_fields(raw_header)
+    ctype = fields.get("content-type", "")
+    m = _CT.match(ctype) if ctype else None
+    mime_type = f"{m.group(1)}/{m.group(2)}".lower() if m else ("text/plain" if not ctype else "")
+    if mime_type not in ("text/plain", "text/html") or re.search(r"\bname\s*=", ctype, re.I):
+        return None
+    charset = _CHARSET.search(ctype)
+    encoding = fields.get("content-transfer-encoding", "").strip().lower() or "7bit"
+    return TextPart("1", mime_type, charset.group(1).lower() if charset else None, encoding, size)
 
 
 def text_prefix(part: "TextPart", data: bytes, *, truncated: bool = True) -> str:
