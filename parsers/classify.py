@@ -178,6 +178,7 @@ _DATA = _read_rules_data()
 RULES: tuple[Rule, ...] = load_rules(_DATA)
 BODY_RULES = tuple(r for r in RULES if r.where in ("body", "both"))
 SUBJECT_RULES = tuple(r for r in RULES if r.where in ("subject", "both"))
+_WEAK_CONTEXT_RULES = tuple(r for r in BODY_RULES if not r.strong_context)
 CONTEXT_BODY = _compile_pattern(_DATA["context"]["body"])
 CONTEXT_SUBJECT = _compile_pattern(_DATA["context"]["subject"])
 CONTEXT_STRONG = _compile_pattern(_DATA["context"]["strong"])
@@ -344,7 +345,7 @@ def _lower_same_length(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-def _body_hits(text: str, original: str) -> list[_Hit]:
+def _body_hits(text: str, original: str, rules: tuple[Rule, ...] = BODY_RULES) -> list[_Hit]:
     """Surviving matches in the normalised, lowercased ``text``; quotes are cut from
     ``original`` (same offsets: normalisation and lowercasing map one character to one)."""
     hits: list[_Hit] = []
@@ -352,7 +353,7 @@ def _body_hits(text: str, original: str) -> list[_Hit]:
     if not present:
         return hits
     starts = _sentence_starts(text)
-    for rule in BODY_RULES:
+    for rule in rules:
         if rule.triggers:
             positions = [p for t in rule.triggers for p in present.get(t, ())]
             if not positions:
@@ -426,14 +427,14 @@ def classify(subject: str, text: str, *, calendar: CalendarEvent | None = None) 
     subject = (subject or "")[:MAX_SUBJECT_CHARS].translate(_NORMALISE)
     cal = _calendar_hit(calendar, subject)
     low_subject = subject.lower()
-    if cal is None and not (CONTEXT_BODY.search(text) or CONTEXT_BODY.search(low_subject)
-                            or CONTEXT_SUBJECT.search(low_subject)):
+    if cal is None and not (CONTEXT_SUBJECT.search(low_subject) or CONTEXT_BODY.search(low_subject)
+                            or CONTEXT_BODY.search(text)):
         return Verdict(label="unrelated", confidence=0.95)  # nothing about a job application
-    body_hits = _body_hits(text, original)
-    if any(h.rule.strong_context for h in body_hits) and not (
-            CONTEXT_STRONG.search(text) or CONTEXT_STRONG.search(low_subject)
-            or CONTEXT_SUBJECT.search(low_subject)):
-        body_hits = [h for h in body_hits if not h.rule.strong_context]
+    # Rules marked strong_context count only when the message names an application, interview
+    # or candidacy: without one they are not even run.
+    strong = (CONTEXT_SUBJECT.search(low_subject) or CONTEXT_STRONG.search(low_subject)
+              or CONTEXT_STRONG.search(text))
+    body_hits = _body_hits(text, original, BODY_RULES if strong else _WEAK_CONTEXT_RULES)
     hits = body_hits + _subject_hits(subject)
     if cal:
         hits.append(cal)

@@ -8,8 +8,14 @@ References chains, Gmail thread id), then by normalised company + role:
   the most recent one before it;
 - an employer writing from its ATS relay and from a recruiter's own address meets in one
   application through the company key (and a recruiter's mail domain seen with a company);
-- the user's own mail joins the thread it replies to (and is dropped when it joins none,
-  unless it names a company itself);
+- the user's own mail joins the thread it replies to; own mail that answers no employer
+  message opens an application of its own when it reads as outreach (a cold application, a
+  note to a hiring manager, a chaser nobody answered): sent to a company address (not
+  freemail, not an ATS relay, not the user's own domain) and naming a role with an
+  application word ("applied", "opening", "position", ...) or saying "application" in its
+  subject. The company comes from the recipient's domain (parsers.employer), the role from
+  the subject and body. Other own mail that joins nothing is dropped, unless it names a
+  company itself (a correction);
 - unrelated mail forms no application.
 
 Ids are short hashes of the grouping key, so a correction that names an application still
@@ -48,6 +54,63 @@ def _key_functions():
     except ImportError:  # parsers.employer not written yet: a plain normaliser keeps grouping usable
         return _fallback_key, _fallback_key, lambda addr: False
     return company_key, role_key, is_ats_address
+
+
+# An application or outreach word; with a role it makes the user's own thread-starting mail
+# an application (the role alone is too weak: "Re: notes on the data engineer sync").
+OUTREACH_CUE = re.compile(r"\b(?:appl(?:y|ied|ying|ication)|candidacy|position|opening|vacanc(?:y|ies)|role|"
+                          r"job|hiring|r[eé]sum[eé]|cv|cover letter|interested in joining)\b", re.I)
+# Enough on its own in a subject, with no role named ("Application - Sam Rivera").
+STRONG_SUBJECT_CUE = re.compile(r"\b(?:application|applying|applied|candidacy|cover letter)\b", re.I)
+OUTREACH_TEXT_CHARS = 4_000  # the opening paragraphs say what the mail is about; bounds regex work
+
+
+@functools.lru_cache(maxsize=KEY_CACHE)
+def read_outreach(to_addr: str, subject: str, text: str = "") -> tuple[str, str | None] | None:
+    """(company, role | None) when the user's own mail to `to_addr` reads as a job application
+    or outreach, else None. The company is read off the recipient's domain (the subject and
+    body only help spell it: "stonebridgecapital.com" -> "Stonebridge Capital"), never off the
+    user's own signature; the role off the subject, else the body.
+    """
+    try:
+        from parsers.employer import FREEMAIL as MORE_FREEMAIL, find_role, identify_employer
+    except ImportError:
+        return None
+    if _domain(to_addr) in FREEMAIL | MORE_FREEMAIL:
+        return None
+    subject, text = subject or "", (text or "")[:OUTREACH_TEXT_CHARS]
+    role = find_role(subject, text)
+    if not ((role and OUTREACH_CUE.search(f"{subject}\n{text}")) or STRONG_SUBJECT_CUE.search(subject)):
+        return None
+    company = identify_employer("", to_addr, subject, "", full_text=text).company
+    return (company, role) if company else None
+
+
+def _mark_outreach(rows: list[dict], is_ats) -> None:
+    """Give the user's own mail that answers no employer message the company and role it was
+    written to (see read_outreach), in place; the row gets "outreach": True.
+
+    Rows carry recipients as addresses ("to"); the body is read from "cleaned" or "text" when
+    the row has one, else the subject alone decides.
+    """
+    employer_mids = {r["message_id"] for r in rows if r.get("message_id") and not r.get("own")}
+    own_addrs = {(r.get("from_addr") or "").lower() for r in rows if r.get("own")}
+    own_domains = {_domain(a) for a in own_addrs} - {""}
+    for r in rows:
+        if not r.get("own") or r.get("company") or r.get("not_job"):
+            continue
+        if any(ref in employer_mids for ref in (r.get("in_reply_to"), *(r.get("references") or ()))):
+            continue  # a reply: it joins the employer's thread
+        for addr in r.get("to") or ():
+            addr = (addr or "").lower()
+            d = _domain(addr)
+            if not d or addr in own_addrs or d in own_domains or d in FREEMAIL or is_ats(addr):
+                continue
+            found = read_outreach(addr, r.get("subject") or "", r.get("cleaned") or r.get("text") or "")
+            if found:
+                r["company"], r["role"] = found
+                r["outreach"] = True
+            break  # the first company recipient is the one written to
 
 
 @dataclass
@@ -130,6 +193,7 @@ def group_messages(rows: list[dict], corrections=()) -> list[Group]:
     splits = {c["message_id"] for c in corrections if c.get("kind") == "split"}
     rows = [r for r in rows if r.get("own") and not r.get("not_job") or r.get("label") in JOB_LABELS]
     rows.sort(key=lambda r: (_when(r), r.get("pk") or 0))
+    _mark_outreach(rows, is_ats)
     n = len(rows)
     uf = _Union(n)
     ckeys = _canonical_companies(rows, [company_key(r["company"]) if r.get("company") else "" for r in rows],

@@ -18,6 +18,11 @@ Rules (DESIGN's table):
 | red   | rejected     | a rejection, unless later mail reopened it                       |
 | grey  | waiting      | applied or acknowledged, no interview yet                        |
 
+An application the user started by email that the employer never answered is "waiting";
+its days_silent count from the user's last message (the employer has been silent since),
+last_contact and evidence are null (there is no employer message), and it turns "silent"
+after Thresholds.after_acknowledgement when that is set.
+
 Among amber states overdue outranks silent, which outranks noncommittal. An offer and a
 rejection are decisions: silence and hedges never override them.
 """
@@ -46,6 +51,7 @@ class Thresholds:
 
     after_advancing: int = 14  # after an interview invite or any advancing message
     after_noncommittal: int = 10  # after a noncommittal reply
+    # after an acknowledgement, or after the user's own unanswered application mail
     after_acknowledgement: int | None = None  # None: an acknowledged application stays grey
 
     @classmethod
@@ -166,7 +172,12 @@ def finalize(summary: dict, now: datetime, limits: Thresholds = Thresholds()) ->
     decisive = summary.get("decisive")
     promise = summary.get("promise")
     expected_by = _d(promise["expected_by"]) if promise else None
+    # Days the employer has left the user waiting: since its last message, or, when it never
+    # wrote (an application the user started by email), since the user's last message.
+    # last_contact stays the employer's last message: null when it never wrote.
     last_dt = _dt(last["date"]) if last and last.get("date") else None
+    if last is None and summary.get("last_own"):
+        last_dt = _dt(summary["last_own"])
     days_silent = (today - last_dt.astimezone(timezone.utc).date()).days if last_dt else None
 
     status, basis = base, decisive
@@ -210,6 +221,8 @@ def _reason(status: str, base: str, summary: dict, now: datetime, expected_by: d
         late = (now.astimezone(timezone.utc).date() - expected_by).days
         return (f"They promised a reply by {_day(expected_by, now)} and nothing has come since "
                 f"({late} day{'s' if late != 1 else ''} late).")
+    if status == "silent" and not last:
+        return f"No reply for {days_silent} days since you wrote on {_day(_dt(summary['last_own']).date(), now)}."
     if status == "silent":
         what = {"noncommittal": "their noncommittal reply", "acknowledgement": "their acknowledgement"}.get(
             last["label"], "their last step forward")

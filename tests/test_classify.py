@@ -98,6 +98,56 @@ HARD = [
 ]
 
 
+# How the mechanism generalises: subject as context, candidate-side conditions, counterfactuals,
+# one sentence counted once, scams, subject-only templates.
+MECHANISM = [
+    # a terse reply is read in the context its subject gives
+    ("advancing", "Re: Warehouse Supervisor role", "Free for 15 min Thurs to talk it through?"),
+    ("advancing", "Re: Ops role", "Weds 10am then. Nadia will send the invite."),
+    ("unrelated", "Re: Saturday", "Weds 10am then. Nadia will send the invite."),
+    # "if so" / "if you're still interested" is the candidate's choice, not the employer's
+    ("advancing", "Re: Analyst application", "The role has reopened. Still keen? If so, we'd "
+     "like to set up a follow-up conversation with the director."),
+    # "before we could ..." never happened
+    ("rejected", "Update on your application", "Before we could schedule your final interview, "
+     "the Payroll Analyst position was cancelled."),
+    # an offer that also asks for a call is still an offer
+    ("offer", "Good news", "They want to offer you the Claims Handler role at 41k! Are you free "
+     "for a quick call this afternoon? Could we grab 10 minutes today to talk it over?"),
+    # a templated subject decides when the body words nothing a rule knows
+    ("acknowledgement", "Application received: Fleet Coordinator", "Hello, a recruiter will be "
+     "assigned to your application for the Fleet Coordinator position."),
+    ("advancing", "Interview confirmed: Site Engineer", "Where: 12 Dock Road, 2nd floor. "
+     "Bring your portfolio. Ask for Mel at the front."),
+    # scams and review sites are not your applications
+    ("unrelated", "Congratulations! Offer Letter - Online Assistant", "After reviewing your CV "
+     "on our portal, you have been selected for the position of Online Assistant. This is a "
+     "work from home position; send a copy of your ID to begin."),
+    ("unrelated", "New interview reviews for Harbour Tiles", "Read all 14 interview reviews. "
+     "One candidate wrote that they went with another applicant after the final round."),
+    # employers who reviewed your background are not cold outreach
+    ("advancing", "Backend Engineer - exercise", "The hiring team reviewed your background and "
+     "would like you to complete our take-home exercise as the next step."),
+]
+
+
+@pytest.mark.parametrize("label,subject,text", MECHANISM)
+def test_mechanism(label, subject, text):
+    assert classify(subject, text).label == label, classify(subject, text)
+
+
+def test_subject_only_verdict_is_less_confident():
+    verdict = classify("Application received: Fleet Coordinator",
+                       "Hello, a recruiter will be assigned to your application.")
+    assert verdict.label == "acknowledgement"
+    assert verdict.confidence <= 0.6 and all(e.start == -1 for e in verdict.evidence)
+
+
+def test_every_rule_has_three_examples():
+    thin = [r.id for r in RULES if len(r.examples) < 3]
+    assert not thin, thin
+
+
 @pytest.mark.parametrize("label,subject,text", CASES + HARD)
 def test_label(label, subject, text):
     verdict = classify(subject, text)

@@ -10,11 +10,22 @@ _pk = iter(range(1, 10_000))
 
 
 def m(mid, *, label="advancing", company=None, role=None, sender="pat@ferncastle.example", day=0,
-      reply_to=None, own=False, thread_id=None):
-    return {"pk": next(_pk), "message_id": mid, "in_reply_to": reply_to,
-            "references": (reply_to,) if reply_to else (), "thread_id": thread_id,
-            "from_addr": sender, "date": T0 + timedelta(days=day), "label": "unrelated" if own else label,
-            "own": own, "company": company, "role": role, "evidence": [], "expected_by": None}
+      reply_to=None, own=False, thread_id=None, to=(), subject="", cleaned=None):
+    row = {"pk": next(_pk), "message_id": mid, "in_reply_to": reply_to,
+           "references": (reply_to,) if reply_to else (), "thread_id": thread_id,
+           "from_addr": sender, "to": tuple(to), "subject": subject, "date": T0 + timedelta(days=day),
+           "label": "unrelated" if own else label,
+           "own": own, "company": company, "role": role, "evidence": [], "expected_by": None}
+    if cleaned is not None:
+        row["cleaned"] = cleaned
+    return row
+
+
+ME = "robin.hale@example.org"
+
+
+def mine(mid, subject, to, *, day=0, reply_to=None, cleaned=None, sender=ME):
+    return m(mid, own=True, sender=sender, to=(to,), subject=subject, day=day, reply_to=reply_to, cleaned=cleaned)
 
 
 def ids(groups):
@@ -54,7 +65,7 @@ def test_threads_join_and_own_mail_follows_its_thread():
     rows = [m("<1>", company="Ferncastle", role="Data Engineer"),
             m("<2>", own=True, sender="me@example.org", reply_to="<1>", day=1),
             m("<3>", label="advancing", reply_to="<2>", day=2),  # reply with no company of its own
-            m("<4>", own=True, sender="me@example.org", day=3),  # own mail answering nothing: dropped
+            m("<4>", own=True, sender="me@example.org", day=3),  # own mail answering nothing, to no one: dropped
             m("<5>", label="unrelated", sender="news@paper.example", day=4)]  # no application
     assert ids(group_messages(rows)) == [["<1>", "<2>", "<3>"]]
 
@@ -116,3 +127,61 @@ def test_corrections_split_merge_archive_survive_regrouping():
     g = next(g for g in after if g.company == "Ferncastle Group")
     assert g.archived and g.id != fern.id
     assert not group_messages(rows, [archive, {**archive, "kind": "unarchive"}])[0].archived
+
+
+# ---------------------------------------------------------------- applications the user started
+def test_a_cold_application_by_email_opens_an_application_and_a_chaser_joins_it():
+    rows = [mine("<c1>", "Site Reliability Engineer opening - Robin Hale", "talent@orrery-freight.com", day=0),
+            mine("<c2>", "Re: Site Reliability Engineer opening - Robin Hale", "talent@orrery-freight.com",
+                 day=9, reply_to="<c1>")]
+    groups = group_messages(rows)
+    assert ids(groups) == [["<c1>", "<c2>"]]
+    assert (groups[0].company, groups[0].role) == ("Orrery Freight", "Site Reliability Engineer")
+    # stable id: the same application after a rebuild
+    assert group_messages(rows)[0].id == groups[0].id
+
+
+def test_employer_mail_joins_the_application_the_user_started():
+    rows = [mine("<c1>", "Application: Data Engineer", "jobs@brackenfield.com", day=0),
+            # the reply in the thread, naming no company of its own
+            m("<c2>", label="advancing", sender="ines@brackenfield.com", reply_to="<c1>", day=3),
+            # the ATS receipt in a thread of its own, same company and role
+            m("<c3>", label="acknowledgement", company="Brackenfield", role="Data Engineer",
+              sender="no-reply@greenhouse.io", day=1)]
+    groups = group_messages(rows)
+    assert ids(groups) == [["<c1>", "<c2>", "<c3>"]]
+    assert (groups[0].company, groups[0].role) == ("Brackenfield", "Data Engineer")
+
+
+def test_outreach_reads_the_body_when_the_row_has_it():
+    body = "Hi Tom,\n\nI applied for the Backend Developer position on your team last week and wanted to say hello."
+    rows = [mine("<c1>", "Hello from Robin", "tom@quayside-labs.io", cleaned=body)]
+    groups = group_messages(rows)
+    assert ids(groups) == [["<c1>"]] and groups[0].role == "Backend Developer"
+
+
+def test_own_mail_that_is_not_outreach_opens_nothing():
+    rows = [mine("<n1>", "Data Engineer opening - Robin Hale", "friend@gmail.com"),  # freemail: no employer
+            mine("<n2>", "Data Engineer opening - Robin Hale", "no-reply@greenhouse.io"),  # an ATS relay
+            mine("<n3>", "Data Engineer opening", "kim@example.org"),  # the user's own domain
+            mine("<n4>", "Dinner on Friday?", "sam@harrowgate.com"),  # no role, no application word
+            mine("<n5>", "Notes from the Data Engineer sync", "sam@harrowgate.com"),  # a role, no application word
+            mine("<n6>", "Data Engineer opening", "")]  # no recipient
+    assert group_messages(rows) == []
+
+
+def test_own_reply_to_employer_mail_keeps_the_employer_thread():
+    rows = [m("<e1>", company="Ferncastle", role="Data Engineer", sender="pat@ferncastle.example"),
+            # the user's answer goes to the same recruiter, mentions the role: still one application
+            mine("<e2>", "Re: Data Engineer role", "pat@ferncastle.example", reply_to="<e1>", day=1)]
+    groups = group_messages(rows)
+    assert ids(groups) == [["<e1>", "<e2>"]] and groups[0].company == "Ferncastle"
+
+
+def test_not_a_job_correction_removes_an_application_the_user_started():
+    rows = [mine("<c1>", "Application for Product Designer", "hello@lattice-row.com")]
+    assert len(group_messages(rows)) == 1
+    assert group_messages(rows, [{"kind": "not_job", "message_id": "<c1>"}]) == []
+    fixed = group_messages(rows, [{"kind": "company_role", "message_id": "<c1>", "company": "Lattice Row Studio",
+                                   "role": "Senior Product Designer"}])
+    assert (fixed[0].company, fixed[0].role) == ("Lattice Row Studio", "Senior Product Designer")

@@ -63,6 +63,24 @@ def test_raw_mail_through_the_real_parsers_stands_as_labelled():
     assert wrong == [], f"{len(right)}/30 right; wrong: " + "; ".join(wrong)
 
 
+def test_an_application_the_user_started_by_email_stands_from_raw_mail():
+    """Stonebridge: the user applied and wrote to the VP twice; no answer. Grey waiting, from
+    raw mail through the real parsers (the own mail alone, so the classifier plays no part)."""
+    name = "stonebridge-capital-platform-engineer"
+    items = [i for i in ITEMS if i["application"] == name]
+    assert {i["label"] for i in items} == {"own"}
+    with Store.open(":memory:") as store:
+        store.set_user_addresses([USER])
+        ingest_raw(store, ((i["id"], raw_message(i), None) for i in items))
+        apps = store.standings(GOLD_NOW)
+    assert len(apps) == 1
+    app, want = apps[0], GOLD["applications"][name]
+    assert (app["flag"], app["status"], app["expected_by"]) == (want["flag"], want["status"], want["expected_by"])
+    assert (app["company"], app["role"]) == (want["company"], want["role"])
+    assert sorted(app["message_ids"]) == sorted(i["message_id"] for i in items)
+    assert (app["last_contact"], app["evidence"], app["days_silent"]) == (None, None, 10)
+
+
 def test_bundled_demo_shows_every_status():
     meta = demo_meta()
     with Store.open(":memory:") as store:
@@ -159,9 +177,23 @@ def test_a_future_promise_holds_off_silence():
 
 
 def test_own_mail_only_is_waiting_without_evidence():
-    got = stand(msg(1, "unrelated", 8, own=True))
-    assert (got["status"], got["evidence"], got["days_silent"], got["last_contact"]) == ("waiting", None, None, None)
-    assert "You wrote" in got["reason"]
+    """An application the user started by email: silence counts from the user's last message."""
+    got = stand(msg(1, "unrelated", 12, own=True), msg(2, "unrelated", 8, own=True))
+    assert (got["status"], got["evidence"], got["days_silent"], got["last_contact"]) == ("waiting", None, 8, None)
+    assert got["flag"] == "grey" and got["question"] is None
+    assert "You wrote on Jun 22" in got["reason"]
+
+
+def test_own_mail_only_turns_silent_at_the_waiting_threshold():
+    limits = Thresholds(after_acknowledgement=7)
+    got = stand(msg(1, "unrelated", 8, own=True), limits=limits)
+    assert (got["flag"], got["status"], got["days_silent"], got["evidence"], got["last_contact"]) == (
+        "amber", "silent", 8, None, None)
+    assert got["reason"] == "No reply for 8 days since you wrote on Jun 22." and got["question"]
+    assert stand(msg(1, "unrelated", 6, own=True), limits=limits)["status"] == "waiting"
+    # once the employer wrote, its message is what the silence counts from
+    answered = stand(msg(1, "unrelated", 30, own=True), msg(2, "acknowledgement", 20), msg(3, "unrelated", 2, own=True))
+    assert (answered["days_silent"], answered["last_contact"]) == (20, (NOW - timedelta(days=20)).isoformat())
 
 
 def test_trend_rounds_and_last_contact():
