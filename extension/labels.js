@@ -55,7 +55,9 @@ export function timingText(app) {
     return `${prefix} ${formatDay(app.expected_by)}`;
   }
   if (Number.isFinite(app.days_silent) && app.days_silent > 0) {
-    return `${app.days_silent} day${app.days_silent === 1 ? "" : "s"} since they last wrote`;
+    // last_contact is null when the employer never wrote: the days count from the user's mail.
+    const since = app.last_contact ? "since they last wrote" : "since you wrote, no answer yet";
+    return `${app.days_silent} day${app.days_silent === 1 ? "" : "s"} ${since}`;
   }
   return "";
 }

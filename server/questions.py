@@ -28,8 +28,9 @@ def suggested_question(status: str, *, company: str | None, role: str | None,
                        expected_by: date | None = None, after: str | None = None) -> str | None:
     """The question to send for an amber status (noncommittal, overdue, silent), else None.
 
-    `after` is the label of the employer's last message (advancing or noncommittal), which
-    decides the tone of a question after silence.
+    `after` is the label of the employer's last message (advancing, noncommittal,
+    acknowledgement, or None when it never wrote), which decides the tone of a question after
+    silence.
 
     >>> suggested_question("noncommittal", company="Acme", role="Data Engineer")
     "I'm really interested in the Data Engineer role at Acme. Is there equal interest on your end, and what are your plans for next steps?"
@@ -43,6 +44,9 @@ def suggested_question(status: str, *, company: str | None, role: str | None,
         return (f"{promised}I'm still really interested in {job} at {firm}: is there an update, "
                 f"and what are your plans for next steps?")
     if status == "silent":
+        if after in (None, "acknowledgement"):  # no interview yet: nobody has answered in person
+            return (f"I applied for {job} and wanted to follow up: I'm really interested in this "
+                    f"position and in working for {firm}. Is there equal interest on your end?")
         if after == "noncommittal":
             return (f"I'm still really interested in {job} at {firm}. Is there equal interest on your "
                     f"end, and is there anything about my skills or experience I could clarify for you?")
