@@ -6,8 +6,11 @@ send, call...) allows, counted from the email's own Date in the sender's zone.
 
 A small grammar of its own, because dateparser returns None for "within two
 weeks", "by the end of next week" or "in 3 business days", turns words like
-"We" into dates in ``search_dates``, and takes seconds on its first call.
-Explicit dates ("14 February", "Nov 14th", "11/14/2025") are parsed here too.
+"We" into dates in ``search_dates``, and takes seconds on its first call. So the
+grammar finds the time expressions; an explicit date it finds ("14 February",
+"Nov 14th, 2026") is then read by dateparser (languages=['en'], RELATIVE_BASE =
+the email's day). Numeric dates ("11/14") stay with the grammar, which picks the
+reading (day- or month-first) that is possible and nearest.
 
 Conventions (the corpus README's, plus our own choices, all "latest day"):
 
@@ -178,6 +181,28 @@ def _month_day(base: date, month: int, day: int, year: str | None) -> date | Non
     return found
 
 
+def _explicit_date(phrase: str, base: date, *, has_year: bool) -> date | None:
+    """An explicit calendar date the grammar found ("14 November", "Nov 14th, 2026"), read by
+    dateparser with English only and the email's day as RELATIVE_BASE (see DESIGN's parsing
+    notes: its first call without languages=['en'] takes seconds). Without a year, a day
+    more than YEAR_ROLLOVER_DAYS behind the email's means next year ("by 10 January" written
+    in December)."""
+    import dateparser  # imported on first use: most mail names no explicit date
+
+    settings = {"RELATIVE_BASE": datetime(base.year, base.month, base.day),
+                "REQUIRE_PARTS": ["day", "month"], "RETURN_AS_TIMEZONE_AWARE": False}
+    try:
+        found = dateparser.parse(phrase, languages=["en"], settings=settings)
+    except (ValueError, OverflowError):
+        return None
+    if found is None:
+        return None
+    day = found.date()
+    if not has_year and (base - day).days > YEAR_ROLLOVER_DAYS:
+        day = _safe_date(day.year + 1, day.month, day.day)
+    return day
+
+
 def _month_part(base: date, month: int, part: str) -> date:
     year = base.year if month >= base.month or (base.month - month) <= 1 else base.year + 1
     if part in ("early", "beginning of", "start of"):
@@ -274,16 +299,11 @@ def _resolve(name: str, m: re.Match, base: date, sentence: str, anchor: date | N
         if part in ("mid", "middle of"):
             return date(year, month, MID_DAY)
         return _last_of_month(year, month)
-    if name == "dmy":
-        month = _month_number(g[1])
-        if g[1].lower() == "may" and not g[1][0].isupper():
-            return None
-        return _month_day(base, month, int(g[0]), g[2]) if month else None
-    if name == "mdy":
-        month = _month_number(g[0])
-        if g[0].lower() == "may" and not g[0][0].isupper():
-            return None
-        return _month_day(base, month, int(g[1]), g[2]) if month else None
+    if name in ("dmy", "mdy"):
+        month_word, year = (g[1] if name == "dmy" else g[0]), g[2]
+        if month_word.lower() == "may" and not month_word[0].isupper():
+            return None  # the verb "may"
+        return _explicit_date(m.group(0), base, has_year=bool(year))
     if name == "numeric":
         a, b, year = int(g[0]), int(g[1]), g[2]
         readings = [d for d in (_month_day(base, a, b, year) if a <= 12 else None,

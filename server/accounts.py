@@ -18,6 +18,11 @@ PUBLIC_FIELDS = ("id", "email", "host", "port", "security", "auth", "provider", 
 EMAIL_RE = re.compile(r"^[^@\s<>]{1,200}@[^@\s<>]{1,253}$")
 MAX_SECRET_CHARS = 10_000  # an OAuth access token is ~2 KB; more is a paste accident
 CHECK_READ_TIMEOUT = 20.0  # seconds for each answer while testing a new account: a user is waiting
+# IMAP's LOGIN sends the password as a quoted string, which cannot hold CR, LF or NUL: with a
+# line break in it the rest would reach the server as a command of its own (a STORE or an
+# EXPUNGE on a mailbox that must only ever be read). An OAuth token is printable ASCII.
+PASSWORD_FORBIDDEN = re.compile(r"[\r\n\x00]")
+TOKEN_FORBIDDEN = re.compile(r"[^\x21-\x7e]")
 
 
 def data_dir_of(store) -> Path:
@@ -42,6 +47,10 @@ def check_connection(*, email: str, secret: str, auth: str = "password", host=No
     if not secret or len(secret) > MAX_SECRET_CHARS:
         raise AccountError("A password (or an app password) is needed." if auth == "password"
                            else "An OAuth access token is needed.")
+    if auth == "password" and PASSWORD_FORBIDDEN.search(secret):
+        raise AccountError("A password cannot contain line breaks or NUL characters; type it again.")
+    if auth == "oauth" and TOKEN_FORBIDDEN.search(secret):
+        raise AccountError("An OAuth access token has no spaces or control characters; copy it again.")
     settings = imap.resolve_settings(email, host, port, security)
     client = imap.open_session(settings, email, secret, auth=auth, email=email, ca_file=ca_file,
                                read_timeout=read_timeout)

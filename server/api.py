@@ -35,6 +35,7 @@ log = logging.getLogger("standing.api")
 MAX_BODY_BYTES = 64 * 1024  # the largest legitimate body is an account form (< 1 KB); refuse bulk uploads
 MAX_FIELD_LENGTH = 500  # any single string field: ids, emails, company names
 MAX_QUERY_LENGTH = 200  # the ?q= search box
+MAX_ACCOUNT_ID = 2**63 - 1  # SQLite's largest INTEGER: a bigger id in a URL is a 404, not an OverflowError
 PUBLIC_PATHS = frozenset({"/api/health", "/api/pair"})
 FLAGS = ("amber", "green", "grey", "red")
 LABELS = ("offer", "advancing", "noncommittal", "rejected", "acknowledgement", "unrelated")
@@ -317,7 +318,7 @@ def create_app(config: dict | None = None) -> Flask:
     def accounts_remove(account_id):
         from . import accounts
 
-        if not accounts.remove_account(data_store(), account_id):
+        if account_id > MAX_ACCOUNT_ID or not accounts.remove_account(data_store(), account_id):
             raise NotFound("There is no account with that id.")
         return jsonify(ok=True)
 

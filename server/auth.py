@@ -6,10 +6,11 @@ The rules (DESIGN.md "Server"):
   1/I/L), lives CODE_TTL, works once, and only its sha256 is stored, in the same SQLite
   store as everything else, so `standing pair` in another process can mint one for a
   running server.
-- Wrong guesses: every wrong code counts against every code that is live at that moment.
-  A code that has seen MAX_WRONG_ATTEMPTS wrong guesses in its lifetime is void, so after
-  the fifth wrong guess all live codes are dead and the sixth attempt fails even when it
-  is the right code. `standing pair` starts a fresh window with a new code.
+- Guesses: every guess counts against every code that is live at that moment, before the
+  comparison (so parallel guesses cannot overshoot). A code that has seen
+  MAX_WRONG_ATTEMPTS guesses in its lifetime is void, so after the fifth wrong guess all
+  live codes are dead and the sixth attempt fails even when it is the right code.
+  `standing pair` starts a fresh window with a new code.
 - A token is secrets.token_urlsafe(32) (256 bits), shown once, stored as its sha256 and
   compared with hmac.compare_digest. An extension Origin seen at pairing is pinned to the
   token: the same token sent from another Origin is refused. No Origin at all (curl, the
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta, timezone
 
@@ -34,6 +36,9 @@ TOKEN_BYTES = 32  # 256-bit tokens
 TOUCH_EVERY = timedelta(minutes=1)  # last_used is written at most this often (one write per request would slow reads)
 EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
 MAX_ORIGIN_LENGTH = 200  # an extension origin is scheme + a 32-char id or a UUID
+# The whole Origin: one of those schemes and an id (Chromium: 32 letters a-p; Firefox and Safari:
+# a UUID). Nothing else: no path, port, comma (two Origin headers joined) or empty id.
+EXTENSION_ORIGIN = re.compile(r"(?:chrome|moz|safari-web)-extension://[A-Za-z0-9-]{1,64}")
 
 
 class TooManyAttempts(StandingError):
@@ -63,7 +68,7 @@ def normalise_code(code: str) -> str:
 
 
 def is_extension_origin(origin: str) -> bool:
-    return origin.startswith(EXTENSION_SCHEMES) and len(origin) <= MAX_ORIGIN_LENGTH
+    return len(origin) <= MAX_ORIGIN_LENGTH and EXTENSION_ORIGIN.fullmatch(origin) is not None
 
 
 def new_pairing_code(store, *, now: datetime | None = None) -> str:
@@ -96,7 +101,21 @@ def redeem_pairing_code(store, code: str, *, origin: str | None = None,
     live = [row for row in store.pairing_codes(now=now, max_attempts=MAX_WRONG_ATTEMPTS)
             if not row.get("used") and not _expired(row, now)
             and int(row.get("attempts") or 0) < MAX_WRONG_ATTEMPTS]
+    # Count the attempt against every live code BEFORE comparing (the database's counter, so
+    # concurrent requests and other processes share it): a burst of parallel guesses that all
+    # read the list before any of them was counted can still try at most MAX_WRONG_ATTEMPTS
+    # codes. A count read back after a racing increment can only be higher, so this fails closed.
+    allowed, locked = [], False
     for row in live:
+        attempts = store.record_pairing_attempt(row["id"])
+        if attempts is None:
+            attempts = int(row.get("attempts") or 0) + 1
+        if attempts <= MAX_WRONG_ATTEMPTS:
+            allowed.append((row, attempts))
+        else:
+            store.consume_pairing_code(row["id"])
+            locked = True
+    for row, _ in allowed:
         if hmac.compare_digest(str(row["code_hash"]), wanted):
             # consume first: of two racing requests with the same code only one wins
             if not store.consume_pairing_code(row["id"]):
@@ -105,12 +124,8 @@ def redeem_pairing_code(store, code: str, *, origin: str | None = None,
             pinned = origin if origin and is_extension_origin(origin) else None
             store.add_token(hash_secret(token), pinned)
             return token
-    locked = False
-    for row in live:
-        attempts = store.record_pairing_attempt(row["id"])
-        if attempts is None:
-            attempts = int(row.get("attempts") or 0) + 1
-        if attempts >= MAX_WRONG_ATTEMPTS:
+    for row, attempts in allowed:
+        if attempts >= MAX_WRONG_ATTEMPTS:  # that was its last guess, and a wrong one
             store.consume_pairing_code(row["id"])
             locked = True
     if locked:

@@ -11,6 +11,7 @@ Binds 127.0.0.1 only, never Flask's development server. SIGINT or SIGTERM stops 
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import signal
 import sys
@@ -28,6 +29,14 @@ CHANNEL_TIMEOUT = 30  # seconds an idle keep-alive connection is kept
 # waitress spills a response larger than outbuf_overflow (1 MB by default) to a temp file;
 # the list of 1,000 applications is ~1.2 MB, so keep responses up to this size in memory.
 OUTBUF_OVERFLOW = 16 * 1024 * 1024
+# waitress reads a whole body (spooling to a temp file) before the app sees it: by default up
+# to 1 GB. Refuse anything larger than the API accepts at the socket instead.
+MAX_HEADER_BYTES = 32 * 1024  # all request headers together; a browser sends ~1 KB, no cookies are used
+# Sentences for errors only waitress answers (the others use server.api.HTTP_SENTENCES).
+WAITRESS_SENTENCES = {
+    431: "The request headers are too large.",
+    500: "Internal error.",
+}
 
 log = logging.getLogger("standing.serve")
 
@@ -70,6 +79,36 @@ def _start_sync(data_dir: Path, db_path: Path):
     return service
 
 
+def _json_error_channel(sentences: dict[int, str]):
+    """waitress's HTTPChannel whose own error answers are `{"error": "<sentence>"}` JSON.
+
+    waitress answers a request it cannot parse (bad start line, invalid Content-Length,
+    headers or body over the limits) itself, in text/plain, without calling the app; this
+    keeps those answers in the API's one error shape, with no detail from the request.
+    """
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    class JsonErrorTask(ErrorTask):
+        def execute(self):
+            error = self.request.error
+            code = int(getattr(error, "code", 400) or 400)
+            sentence = sentences.get(code) or sentences[400 if code < 500 else 500]
+            body = json.dumps({"error": sentence}).encode("utf-8")
+            self.status = f"{code} {getattr(error, 'reason', 'Bad Request')}"
+            self.response_headers.extend([("Content-Type", "application/json"),
+                                          ("Cache-Control", "no-store"),
+                                          ("X-Content-Type-Options", "nosniff")])
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+
+    class JsonErrorChannel(HTTPChannel):
+        error_task_class = JsonErrorTask
+
+    return JsonErrorChannel
+
+
 class _Stop(KeyboardInterrupt):
     """Raised from the signal handler to leave waitress's loop.
 
@@ -87,7 +126,7 @@ def serve_command(port: int, demo: bool) -> None:
     """Serve the local API for the browser extension and print a pairing code."""
     from waitress import create_server
 
-    from .api import create_app
+    from .api import HTTP_SENTENCES, MAX_BODY_BYTES, create_app
     from .store import Store
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -100,7 +139,11 @@ def serve_command(port: int, demo: bool) -> None:
     try:
         server = create_server(app, host=HOST, port=port, threads=THREADS, ident="standing",
                                channel_timeout=CHANNEL_TIMEOUT, clear_untrusted_proxy_headers=True,
-                               outbuf_overflow=OUTBUF_OVERFLOW, outbuf_high_watermark=2 * OUTBUF_OVERFLOW)
+                               outbuf_overflow=OUTBUF_OVERFLOW, outbuf_high_watermark=2 * OUTBUF_OVERFLOW,
+                               max_request_body_size=MAX_BODY_BYTES, max_request_header_size=MAX_HEADER_BYTES,
+                               expose_tracebacks=False)
+        # One listening socket (HOST is a single IPv4 address): its channels answer in JSON.
+        server.channel_class = _json_error_channel({**HTTP_SENTENCES, **WAITRESS_SENTENCES})
     except OSError as err:
         if err.errno == errno.EADDRINUSE:
             raise StandingError(f"Port {port} on {HOST} is already in use; "

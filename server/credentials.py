@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from pathlib import Path
 
 from . import config
@@ -80,18 +81,27 @@ def _write_private(path: Path, data: bytes) -> None:
 def _fernet(data_dir: Path):
     from cryptography.fernet import Fernet
     key_path = data_dir / KEY_FILE
-    try:
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = key_path.read_bytes().strip()
-    else:
-        key = Fernet.generate_key()
+    if not key_path.exists():
+        # Written whole to a private temp file (0600 from its first byte), then linked into
+        # place: os.link fails when the key exists, so of two processes creating it at once
+        # one wins and the other reads a complete key (never an empty, half-written file).
+        tmp = key_path.with_name(f"{KEY_FILE}.tmp{os.getpid()}-{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.write(fd, key)
+            os.write(fd, Fernet.generate_key())
             os.fsync(fd)
         finally:
             os.close(fd)
-    return Fernet(key)
+        try:
+            os.link(tmp, key_path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    try:
+        return Fernet(key_path.read_bytes().strip())
+    except ValueError:
+        raise AccountError(f"The key file {key_path} is damaged; remove it and add your accounts again.") from None
 
 
 def _secret_path(account_id: int, data_dir: Path) -> Path:

@@ -13,6 +13,7 @@ literal imapclient values:
 from __future__ import annotations
 
 import hashlib
+import imaplib
 import ipaddress
 import os
 import re
@@ -338,6 +339,9 @@ def header_info(raw_header: bytes) -> HeaderInfo:
 _FETCH_UID = re.compile(rb"\bUID (\d+)")
 _FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 _FETCH_THRID = re.compile(rb"\bX-GM-THRID (\d+)")
+_FETCH_START = re.compile(rb"\* \d+ FETCH \(")
+_LITERAL_AT_END = re.compile(rb"\{(\d+)\}\r\n$")
+MAX_RESPONSE_LINE = 1_000_000  # bytes of one response line (not a literal): imaplib's own limit
 
 
 def fetch_headers(client, uids: list[int], *, gmail: bool = False) -> dict[int, dict]:
@@ -355,42 +359,73 @@ def fetch_headers(client, uids: list[int], *, gmail: bool = False) -> dict[int, 
 
 
 def fetch_literal(client, uids: list[int], items: str, marker: bytes) -> dict[int, dict]:
-    """{uid: {"literal", "size", "thread_id"}}: one FETCH read with regexes (see fetch_headers);
-    "literal" is the value of the item whose name starts with `marker` (b"" when absent)."""
+    """{uid: {"literal", "size", "thread_id"}}: one UID FETCH on the IMAPClient's own
+    connection, its answer read straight off the socket's buffered file (see fetch_headers);
+    "literal" is the value of the item whose name starts with `marker` (b"" when absent).
+
+    Read-only like every other fetch here: callers only ask for BODY.PEEK items. Anything
+    unexpected in the answer (a BYE, a line without CRLF, a tagged NO) raises, and the
+    connection is then dropped and retried by the caller, never reused half-read.
+    """
     if not uids:
         return {}
     conn = client._imap
-    tag = conn._command("UID", "FETCH", ",".join(str(u) for u in uids), items)
-    typ, data = conn._command_complete("FETCH", tag)
-    if typ != "OK":
-        from imapclient.exceptions import IMAPClientError
-        raise IMAPClientError(f"FETCH failed: {data!r}"[:300])
-    typ, data = conn._untagged_response(typ, data, "FETCH")
+    tag = conn._new_tag()
+    conn.tagged_commands.pop(tag, None)  # answered here, not by imaplib's reader
+    conn.send(b"%s UID FETCH %s %s\r\n" % (tag, uid_set(uids).encode(), items.encode()))
     out: dict[int, dict] = {}
-    current: dict | None = None
-    for piece in data or ():
-        if isinstance(piece, tuple):
-            meta, literal = piece[0], piece[1]
-        else:
-            meta, literal = piece, None
-        if not isinstance(meta, bytes):
-            continue
+    read, readline = conn.file.read, conn.file.readline
+    done = tag + b" "
+    while True:
+        line = readline(MAX_RESPONSE_LINE)
+        if not line.endswith(b"\r\n"):
+            raise imaplib.IMAP4.abort("the server's answer to FETCH ended early")
+        if line.startswith(done):
+            if line[len(done):len(done) + 2].upper() != b"OK":
+                from imapclient.exceptions import IMAPClientError
+                raise IMAPClientError(f"FETCH failed: {line[:300]!r}")
+            break
+        if line.startswith(b"* BYE"):
+            raise imaplib.IMAP4.abort(line[:200].decode("ascii", "replace"))
+        metas = [line]
+        literal = b""
+        while line.endswith(b"}\r\n"):
+            m = _LITERAL_AT_END.search(line)
+            if m is None:
+                break
+            data = read(int(m.group(1)))
+            if marker in line[:m.start()].upper():
+                literal = data
+            line = readline(MAX_RESPONSE_LINE)
+            if not line.endswith(b"\r\n"):
+                raise imaplib.IMAP4.abort("the server's answer to FETCH ended early")
+            metas.append(line)
+        if not _FETCH_START.match(metas[0]):
+            continue  # EXISTS, EXPUNGE, FLAGS: nothing this read needs
+        meta = b"".join(metas) if len(metas) > 1 else metas[0]
         uid = _FETCH_UID.search(meta)
-        if uid and re.match(rb"\d+ \(", meta):  # the start of one message's answer
-            current = {"literal": b"", "size": 0, "thread_id": None}
-            out[int(uid.group(1))] = current
-        if current is None:
+        if uid is None:
             continue
-        if literal is not None and marker in meta.upper():
-            current["literal"] = literal
         size = _FETCH_SIZE.search(meta)
-        if size:
-            current["size"] = int(size.group(1))
         thrid = _FETCH_THRID.search(meta)
-        if thrid:
-            current["thread_id"] = thrid.group(1).decode()
+        out[int(uid.group(1))] = {"literal": literal, "size": int(size.group(1)) if size else 0,
+                                  "thread_id": thrid.group(1).decode() if thrid else None}
     wanted = set(uids)
     return {uid: v for uid, v in out.items() if uid in wanted}
+
+
+def uid_set(uids) -> str:
+    """A compact IMAP sequence set: [1, 2, 3, 7] -> "1:3,7" (short commands for long runs)."""
+    ordered = sorted(set(uids))
+    parts = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}:{ordered[j]}")
+        i = j + 1
+    return ",".join(parts)
 
 
 _CT = re.compile(r"^\s*([\w.+-]+)\s*/\s*([\w.+-]+)", re.ASCII)

@@ -43,6 +43,12 @@ POLL_SECONDS = 60.0              # servers without IDLE are polled this often
 BACKOFF_SECONDS = (1, 2, 5, 10, 30, 60, 120)  # retry delays after a dropped connection
 MAX_ATTEMPTS = 6                 # per sync run; then the error is shown and the service waits
 
+# A full sync this size or more parses in a second process (started once per sync, fed one
+# batch at a time) while this one keeps fetching; below it, starting the process and importing
+# the parsers there (~0.5 s) would cost more than it saves (an IDLE sync reads one message).
+READER_PROCESS_MIN = 2_000
+READER_INFLIGHT = 4              # batches handed to the reader process and not yet stored
+
 NETWORK_ERRORS = (OSError, imaplib.IMAP4.abort, EOFError, ssl.SSLError, socket.timeout)
 
 
@@ -99,6 +105,8 @@ class Syncer:
         self._kept: set[str] = set()
         self._done = 0
         self._total = 0
+        self._reader = None        # ProcessPoolExecutor parsing for a big sync (see _start_reader)
+        self._inflight: list[tuple] = []   # (future | None, folder, items, plan, batch), oldest first
 
     # -- connection ------------------------------------------------------------------------
 
@@ -154,8 +162,14 @@ class Syncer:
                 plans.append(plan)
                 self._total += len(plan["uids"])
         self._report("reading mail")
-        for plan in plans:
-            self._sync_folder(client, plan)
+        if self._total >= READER_PROCESS_MIN:
+            self._start_reader()
+        try:
+            for plan in plans:
+                self._sync_folder(client, plan)
+        finally:
+            self._inflight.clear()  # unstored batches are read again on resume (state not saved)
+            self._stop_reader()
         self.result.folders = [name for name, _ in folders]
         return self.result
 
@@ -212,23 +226,23 @@ class Syncer:
         uids = plan["uids"]
         for start in range(0, len(uids), self.batch_size):
             batch = uids[start:start + self.batch_size]
-            self._sync_batch(client, name, batch)
-            self.store.save_folder_state(account_id, name, uidvalidity=plan["uidvalidity"],
-                                         last_uid=batch[-1], highestmodseq=None, role=plan["role"])
-            self._done += len(batch)
-            self._report(f"reading {name}")
+            pending = self._sync_batch(client, name, batch)
+            self._submit(name, pending, plan, batch)
+            self._collect(wait=False)
+        self._collect(wait=True)
         # Only now is the folder complete up to the modseq seen at EXAMINE time.
         last = max(uids[-1], (plan["uidnext"] - 1) if plan["uidnext"] else 0)
         self.store.save_folder_state(account_id, name, uidvalidity=plan["uidvalidity"],
                                      last_uid=last, highestmodseq=plan["modseq"], role=plan["role"])
         self.store.refresh()
 
-    def _sync_batch(self, client, folder: str, batch: list[int]) -> None:
+    def _sync_batch(self, client, folder: str, batch: list[int]) -> list[tuple]:
         """Four small passes over one batch of UIDs (each pass only for the ones still wanted):
         1. header fields + RFC822.SIZE for all (fast reader, imap.fetch_headers);
         2. BODYSTRUCTURE for the prefilter's candidates and its NEEDS_TEXT messages;
         3. the first TEXT_PREFIX_BYTES of the first text part of NEEDS_TEXT messages;
-        4. the text parts (capped) of every message kept; then one store transaction.
+        4. the text parts (capped) of every message kept.
+        Returns the fetched messages to parse and store: (uid, header, pieces, thread_id, error).
         """
         gmail = self.gmail
         heads = imap.fetch_headers(client, batch, gmail=gmail)
@@ -354,7 +368,85 @@ class Syncer:
                     self.result.bytes_fetched += len(data)
                     pieces.append((part, data, part.size > self.part_cap or len(data) >= self.part_cap))
                 pending.append((uid, heads[uid]["header"], pieces, heads[uid]["thread_id"], None))
-        self._ingest_many(folder, pending)
+        return pending
+
+    # -- parsing: in a reader process for a big sync, else here ----------------------------
+
+    def _start_reader(self) -> None:
+        """Start the reader process (spawned: a clean interpreter, safe from a thread) and
+        have it import the parsers now, while this process reads headers."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        try:
+            self._reader = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._reader.submit(_warm_parsers)
+        except Exception:  # no process could be started: parse here
+            log.info("no reader process; parsing in the sync process", exc_info=True)
+            self._reader = None
+
+    def _stop_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, folder: str, pending: list[tuple], plan: dict, batch: list[int]) -> None:
+        """Hand one batch's fetched messages to the reader (or parse them here); the batch's
+        folder state is saved only once its messages are stored (a resume re-reads it)."""
+        items = []
+        for uid, header, pieces, thread_id, error in pending:
+            try:
+                items.append((uid, header, imap.build_raw(header, pieces), thread_id, error))
+            except Exception as err:  # one bad message never stops a sync
+                self._record_bad(folder, uid, header, err)
+        future = None
+        if self._reader is not None and items:
+            try:
+                future = self._reader.submit(read_many, [(raw, t, e) for _, _, raw, t, e in items],
+                                             self.store.user_addresses())
+            except Exception:
+                log.info("reader process gone; parsing in the sync process", exc_info=True)
+                self._stop_reader()
+        self._inflight.append((future, folder, items, plan, batch))
+
+    def _collect(self, *, wait: bool) -> None:
+        """Store the batches whose readings are ready, oldest first (all of them when `wait`)."""
+        while self._inflight:
+            future, folder, items, plan, batch = self._inflight[0]
+            if (future is not None and not future.done() and not wait
+                    and len(self._inflight) <= READER_INFLIGHT):
+                return  # still being read, and the reader is not too far behind
+            self._inflight.pop(0)
+            results = None
+            if future is not None:
+                try:
+                    results = future.result()
+                except Exception:  # the reader died or could not pickle: parse these here
+                    log.info("reader process failed; parsing in the sync process", exc_info=True)
+                    self._stop_reader()
+            if results is None:
+                results = read_many([(raw, t, e) for _, _, raw, t, e in items], self.store.user_addresses())
+            self._store_readings(folder, items, results)
+            self.store.save_folder_state(self.account["id"], folder, uidvalidity=plan["uidvalidity"],
+                                         last_uid=batch[-1], highestmodseq=None, role=plan["role"])
+            self._done += len(batch)
+            self._report(f"reading {folder}")
+
+    def _store_readings(self, folder: str, items: list[tuple], results: list[tuple]) -> None:
+        """Store one batch's readings in one transaction; a message that could not be read
+        is recorded with its error."""
+        rows = []
+        for (uid, header, raw, _, _), (reading, error) in zip(items, results):
+            if reading is None:
+                self._record_bad(folder, uid, header, error)
+                continue
+            rows.append((reading, raw, self.account["id"], folder, uid))
+        for (reading, *_), (_, inserted) in zip(rows, self.store.ingest_many(rows)):
+            if reading.email.message_id:
+                self._kept.add(reading.email.message_id)
+            if inserted:
+                self.result.stored += 1
+            else:
+                self.result.skipped += 1
 
     @staticmethod
     def _fetch_section(client, uids: list[int], section: str, cap: int) -> dict[int, bytes]:
@@ -377,24 +469,6 @@ class Syncer:
             reading = dataclasses.replace(reading, errors=tuple(reading.errors) + (error,))
         return reading, raw
 
-    def _ingest_many(self, folder, pending: list[tuple]) -> None:
-        """Parse every fetched message, then store the batch in one transaction."""
-        items = []
-        for uid, header, pieces, thread_id, error in pending:
-            try:
-                reading, raw = self._read(header, pieces, thread_id, error)
-            except Exception as err:  # one bad message never stops a sync
-                self._record_bad(folder, uid, header, err)
-                continue
-            items.append((reading, raw, self.account["id"], folder, uid))
-        for (reading, *_), (_, inserted) in zip(items, self.store.ingest_many(items)):
-            if reading.email.message_id:
-                self._kept.add(reading.email.message_id)
-            if inserted:
-                self.result.stored += 1
-            else:
-                self.result.skipped += 1
-
     def _ingest(self, folder, uid, header, pieces, thread_id, error: str | None = None) -> None:
         reading, raw = self._read(header, pieces, thread_id, error)
         _, inserted = self.store.ingest(reading, raw=raw, account_id=self.account["id"],
@@ -408,11 +482,35 @@ class Syncer:
 
     def _record_bad(self, folder, uid, header, err) -> None:
         self.result.errors += 1
-        log.warning("message %s/%s skipped: %s", folder, uid, type(err).__name__)
+        why = err if isinstance(err, str) else type(err).__name__
+        log.warning("message %s/%s skipped: %s", folder, uid, why)
         try:
-            self._ingest(folder, uid, header, [], None, error=f"could not be read: {type(err).__name__}")
+            self._ingest(folder, uid, header, [], None, error=f"could not be read: {why}")
         except Exception:
             pass
+
+
+def _warm_parsers() -> None:
+    """Run first in the reader process: import the parsers (and compile their rules)."""
+    from parsers import pipeline  # noqa: F401
+
+
+def read_many(items: list[tuple], user_addresses) -> list[tuple]:
+    """[(reading, None) | (None, error name)] for (raw, thread_id, error) items; never raises.
+
+    Runs in the reader process (items and Readings are picklable) or in the sync process.
+    """
+    from parsers import pipeline
+    out = []
+    for raw, thread_id, error in items:
+        try:
+            reading = pipeline.read_bytes(raw, user_addresses=user_addresses, thread_id=thread_id)
+            if error:
+                reading = dataclasses.replace(reading, errors=tuple(reading.errors) + (error,))
+            out.append((reading, None))
+        except Exception as err:  # one bad message never stops a sync
+            out.append((None, type(err).__name__))
+    return out
 
 
 def sync_account(store, account: dict, *, attempts: int = MAX_ATTEMPTS, sleep=time.sleep,

@@ -20,7 +20,6 @@ import json
 import os
 import queue
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -44,12 +43,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+REPO = Path(__file__).resolve().parents[2]
+# The console script's entry point (server.cli:main), imported from THIS tree: the installed
+# `standing` script may point at another checkout (an editable install made elsewhere), and the
+# tests must exercise the code they sit beside.
+LAUNCHER = f"import sys; sys.path.insert(0, {str(REPO)!r}); from server.cli import main; main(sys.argv[1:])"
+
+
 def standing_command() -> list[str]:
-    """The installed console script, else the same entry point through the interpreter."""
-    script = shutil.which("standing")
-    if script:
-        return [script]
-    return [sys.executable, "-m", "server.cli"]
+    """`standing` as a command line: server.cli:main of this tree, run by this interpreter."""
+    return [sys.executable, "-c", LAUNCHER]
 
 
 class Served:
