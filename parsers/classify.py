@@ -75,10 +75,15 @@ _NEGATOR = re.compile(
 # Negators that do not negate what follows ("we can't wait to ...", "no doubt ...").
 _NOT_A_NEGATION = re.compile(
     r"\b(?:can't wait|cannot wait|no doubt|not only|not just|don't hesitate|do not hesitate|"
-    r"no later than|no matter|no problem|no worries|not to worry|not long|no need)\b", re.I)
+    r"no later than|no matter|no problem|no worries|not to worry|not long|no need|"
+    # "we have no choice but to close the role" states the decision, it does not deny it.
+    r"no (?:other )?(?:choice|option|alternative) but)\b", re.I)
 _CONDITIONAL = re.compile(
     r"\b(?:if|unless|whether|in the event|in case|once|provided that|providing that|assuming|"
     r"as soon as|should (?:you|we|your|the|there|it|he|she|they|a|this)|only (?:those|candidates|applicants)|"
+    # "there will be a delay before we invite candidates for interviews": not yet happened.
+    r"before (?:we|they|i|the team|the panel) (?:can |could |are able to |will )?"
+    r"(?:invite|schedule|arrange|move|progress|proceed|make|extend|offer|contact|shortlist)|"
     # "Shortlisted applicants will be contacted to arrange an interview" is a condition too.
     r"(?:shortlisted|successful|selected|suitable|qualified|chosen) (?:candidates|applicants|individuals) "
     r"(?:will|would|shall|may|are then|then))\b",
@@ -86,6 +91,10 @@ _CONDITIONAL = re.compile(
 # A sentence that takes a message back ("that email was sent in error, please disregard it")
 # cancels decisions stated in it.
 _RETRACTION = re.compile(r"\b(?:in error|by mistake|mistakenly|erroneously|disregard)\b", re.I)
+# "If you believe this determination is in error, you may appeal" invites an appeal: it takes
+# nothing back.
+_APPEAL = re.compile(r"\b(?:if you (?:believe|think|feel|consider)|appeal)\b", re.I)
+RETRACTION_LOOKBACK = 100  # characters before "in error" searched for an appeal's "if you believe"
 # Words after which "if"/"whether" introduce an indirect question, not a condition
 # ("let me know if Tuesday works").
 _EMBEDDED_QUESTION = re.compile(
@@ -311,13 +320,21 @@ def _conditional(prefix: str) -> bool:
     return False
 
 
+def _quoted(text: str, sentence_start: int, match_start: int) -> bool:
+    """True when the match sits inside double quotes opened earlier in its sentence: a newsletter
+    or a friend quoting recruiter-speak ("we've decided to move forward with other candidates")
+    reports someone else's words, it does not decide anything about you."""
+    return text.count('"', sentence_start, match_start) % 2 == 1
+
+
 def _guarded(rule: Rule, text: str, sentence: tuple[int, int], match_start: int) -> bool:
     if not rule.guards:
         return False
     # The retraction may follow in the next sentence: look up to RETRACTION_REACH characters on.
-    if "retraction" in rule.guards and _RETRACTION.search(
-            text, sentence[0], min(len(text), sentence[1] + RETRACTION_REACH)):
-        return True
+    if "retraction" in rule.guards:
+        for m in _RETRACTION.finditer(text, sentence[0], min(len(text), sentence[1] + RETRACTION_REACH)):
+            if not _APPEAL.search(text, max(0, m.start() - RETRACTION_LOOKBACK), m.start()):
+                return True
     prefix = text[sentence[0]:match_start]
     if "negation" in rule.guards and _negated(prefix):
         return True
@@ -373,7 +390,7 @@ def _first_hit(rule: Rule, text: str, original: str, starts: list[int],
     for lo, hi in spans:
         for m in rule.regex.finditer(text, lo, hi):
             sent = _sentence_bounds(text, starts, m.start())
-            if _guarded(rule, text, sent, m.start()):
+            if _guarded(rule, text, sent, m.start()) or _quoted(text, sent[0], m.start()):
                 continue
             q_start, q_end = _quote(text, sent, m.start(), m.end())
             return _Hit(rule, q_start, q_end, original[q_start:q_end])

@@ -2,12 +2,19 @@
 
 Security, in the order every request meets it (see _guard):
 
-1. Host must be exactly 127.0.0.1:<port> or localhost:<port> (DNS rebinding), else 403.
-2. An Origin header is refused unless it is an extension's (chrome-extension://,
-   moz-extension://, safari-web-extension://): any web page (http/https), "null" or other
-   scheme gets 403. No Origin (curl, the CLI) is fine.
+1. Host must be exactly 127.0.0.1:<port> or localhost:<port> (DNS rebinding), else 403,
+   health and pair included. Decided: no port, another port, another name (even one that
+   resolves to 127.0.0.1), "localhost." and [::1]:<port> are refused (the server listens on
+   127.0.0.1 only, so no browser names it [::1]); X-Forwarded-* headers are never read.
+2. An Origin header is refused unless it is one whole extension origin (chrome-extension://,
+   moz-extension://, safari-web-extension:// and an id): any web page (http/https), "null",
+   another scheme or two joined Origins get 403, health and pair included. No Origin (curl,
+   the CLI) is fine.
 3. Every route but /api/health and /api/pair needs `Authorization: Bearer <token>`
    (server.auth); a token pinned to one extension's Origin is refused from another.
+
+Requests waitress cannot parse (bad start line or Content-Length, headers over 32 KB, a body
+over MAX_BODY_BYTES) are answered by waitress in the same JSON shape (server.cli_serve).
 
 No CORS header is ever sent and the request's Origin is never reflected: the extension's
 host permission for http://127.0.0.1 makes CORS unnecessary. No cookie is read or set.
@@ -368,6 +375,10 @@ def json_body() -> dict:
         raise BadInput("The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise BadInput("The body must be a JSON object.")
+    try:  # "\ud800" is valid JSON but no text: SQLite and hashing could not encode it later
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput("The body holds an unpaired UTF-16 surrogate escape, which is not text.") from None
     return body
 
 

@@ -314,26 +314,52 @@ def header_fields(raw_header: bytes) -> dict[str, str]:
     return out
 
 
+# The fields header_info reads, found in one regex pass over the header block (folded
+# continuation lines included); every other field is left undecoded.
+_INFO_FIELD = re.compile(
+    rb"^(from|subject|message-id|in-reply-to|references|list-id|list-unsubscribe|precedence|"
+    rb"auto-submitted|to|content-type|content-transfer-encoding)[ \t]*:[ \t]*"
+    rb"([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.MULTILINE | re.IGNORECASE)
+_mime = None
+
+
+def _info_fields(raw_header: bytes) -> dict[str, str]:
+    """{lowercased name: raw value} of the fields header_info reads; first occurrence wins,
+    like header_fields (whose values these equal)."""
+    out: dict[str, str] = {}
+    for m in _INFO_FIELD.finditer(raw_header or b""):
+        key = m.group(1).lower().decode("ascii")
+        if key not in out:
+            out[key] = m.group(2).decode("ascii", "surrogateescape").strip()
+    return out
+
+
 def header_info(raw_header: bytes) -> HeaderInfo:
-    """The prefilter's view of fetched header fields (decoded, addresses lowercased)."""
-    from parsers.mime import decode_header, parse_address
-    fields = header_fields(raw_header)
+    """The prefilter's view of fetched header fields (decoded, addresses lowercased).
 
-    def get(name: str) -> str:
-        value = fields.get(name)
-        return decode_header(value) if value else ""
-
-    name, addr = parse_address(fields.get("from") or None)
-    to = tuple(a.lower() for a in _ADDRESS.findall(fields.get("to", "")))
-    refs = tuple(_MSG_IDS.findall(fields.get("references", "")))[-50:]
-    irt = _MSG_IDS.findall(fields.get("in-reply-to", ""))
-    mid = _MSG_IDS.findall(fields.get("message-id", ""))
-    return HeaderInfo(from_name=name, from_addr=addr, to=to, subject=get("subject"),
+    `extra` keeps the raw Content-Type and Content-Transfer-Encoding for single_text_part.
+    """
+    global _mime
+    if _mime is None:
+        from parsers import mime as _mime_module
+        _mime = _mime_module
+    fields = _info_fields(raw_header)
+    get = fields.get
+    subject = get("subject")
+    name, addr = _mime.parse_address(get("from") or None)
+    to = tuple(a.lower() for a in _ADDRESS.findall(get("to", "")))
+    refs = tuple(_MSG_IDS.findall(get("references", "")))[-50:] if "references" in fields else ()
+    irt = _MSG_IDS.findall(fields["in-reply-to"]) if "in-reply-to" in fields else ()
+    mid = _MSG_IDS.findall(get("message-id", ""))
+    return HeaderInfo(from_name=name, from_addr=addr, to=to,
+                      subject=_mime.decode_header(subject) if subject else "",
                       message_id=mid[0] if mid else None, in_reply_to=irt[0] if irt else None,
-                      references=refs, list_id=fields.get("list-id", ""),
-                      list_unsubscribe=fields.get("list-unsubscribe", ""),
-                      precedence=fields.get("precedence", ""),
-                      auto_submitted=fields.get("auto-submitted", ""))
+                      references=refs, list_id=get("list-id", ""),
+                      list_unsubscribe=get("list-unsubscribe", ""),
+                      precedence=get("precedence", ""),
+                      auto_submitted=get("auto-submitted", ""),
+                      extra={"content-type": get("content-type", ""),
+                             "content-transfer-encoding": get("content-transfer-encoding", "")})
 
 
 _FETCH_UID = re.compile(rb"\bUID (\d+)")
@@ -432,10 +458,11 @@ _CT = re.compile(r"^\s*([\w.+-]+)\s*/\s*([\w.+-]+)", re.ASCII)
 _CHARSET = re.compile(r"charset\s*=\s*\"?([\w.:+-]+)", re.IGNORECASE | re.ASCII)
 
 
-def single_text_part(raw_header: bytes, size: int) -> "TextPart | None":
+def single_text_part(raw_header: "bytes | HeaderInfo", size: int) -> "TextPart | None":
     """The message's only part when its header says it is a single text/plain or text/html
-    part (then BODY[1] is its body and no BODYSTRUCTURE is needed); None otherwise."""
-    fields = header_fields(raw_header)
+    part (then BODY[1] is its body and no BODYSTRUCTURE is needed); None otherwise.
+    Takes the header bytes, or the HeaderInfo header_info made of them (no second parse)."""
+    fields = raw_header.extra if isinstance(raw_header, HeaderInfo) else header_fields(raw_header)
     ctype = fields.get("content-type", "")
     m = _CT.match(ctype) if ctype else None
     mime_type = f"{m.group(1)}/{m.group(2)}".lower() if m else ("text/plain" if not ctype else "")

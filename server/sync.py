@@ -19,8 +19,11 @@ from __future__ import annotations
 import dataclasses
 import imaplib
 import logging
+import os
+import pickle
 import socket
 import ssl
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -299,7 +302,7 @@ class Syncer:
         parts_of: dict[int, list] = {}
         need_structure = []
         for uid in keep + maybe:
-            single = imap.single_text_part(heads[uid]["header"], heads[uid]["size"])
+            single = imap.single_text_part(infos[uid], heads[uid]["size"])
             if single is not None:
                 parts_of[uid] = [single]
             else:
@@ -373,13 +376,9 @@ class Syncer:
     # -- parsing: in a reader process for a big sync, else here ----------------------------
 
     def _start_reader(self) -> None:
-        """Start the reader process (spawned: a clean interpreter, safe from a thread) and
-        have it import the parsers now, while this process reads headers."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        """Start the reader process; it imports the parsers while this process reads headers."""
         try:
-            self._reader = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            self._reader.submit(_warm_parsers)
+            self._reader = ReaderProcess()
         except Exception:  # no process could be started: parse here
             log.info("no reader process; parsing in the sync process", exc_info=True)
             self._reader = None
@@ -387,7 +386,7 @@ class Syncer:
     def _stop_reader(self) -> None:
         reader, self._reader = self._reader, None
         if reader is not None:
-            reader.shutdown(wait=True, cancel_futures=True)
+            reader.close()
 
     def _submit(self, folder: str, pending: list[tuple], plan: dict, batch: list[int]) -> None:
         """Hand one batch's fetched messages to the reader (or parse them here); the batch's
@@ -401,7 +400,7 @@ class Syncer:
         future = None
         if self._reader is not None and items:
             try:
-                future = self._reader.submit(read_many, [(raw, t, e) for _, _, raw, t, e in items],
+                future = self._reader.submit([(raw, t, e) for _, _, raw, t, e in items],
                                              self.store.user_addresses())
             except Exception:
                 log.info("reader process gone; parsing in the sync process", exc_info=True)
@@ -490,9 +489,102 @@ class Syncer:
             pass
 
 
-def _warm_parsers() -> None:
-    """Run first in the reader process: import the parsers (and compile their rules)."""
-    from parsers import pipeline  # noqa: F401
+class ReaderProcess:
+    """A second Python process that parses fetched messages while the sync keeps fetching.
+
+    Started with subprocess (a clean interpreter: the caller's main script is never
+    re-imported, unlike multiprocessing's spawn), fed pickled batches of (raw, thread_id,
+    error) on its stdin, answering pickled [(Reading | None, error | None)] on its stdout,
+    in order. Two threads here do the blocking pipe writes and reads, so submit() never
+    waits for the parser. The process ends when its stdin closes (close(), or this process
+    dying), so it never outlives the sync.
+    """
+
+    def __init__(self):
+        import queue
+        import subprocess
+        import sys
+        root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from server.sync import _reader_main; _reader_main()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
+        self._outbox: queue.Queue = queue.Queue()
+        self._waiting: queue.Queue = queue.Queue()   # futures, in the order of the batches sent
+        self._writer = threading.Thread(target=self._write, name="standing-reader-in", daemon=True)
+        self._reader = threading.Thread(target=self._read, name="standing-reader-out", daemon=True)
+        self._writer.start()
+        self._reader.start()
+
+    def submit(self, items: list[tuple], user_addresses):
+        from concurrent.futures import Future
+        if self.proc.poll() is not None:
+            raise RuntimeError("the reader process has ended")
+        future: Future = Future()
+        self._waiting.put(future)
+        self._outbox.put(pickle.dumps((items, user_addresses), protocol=pickle.HIGHEST_PROTOCOL))
+        return future
+
+    def _write(self) -> None:
+        pipe = self.proc.stdin
+        try:
+            while True:
+                payload = self._outbox.get()
+                if payload is None:
+                    break
+                pipe.write(struct.pack(">Q", len(payload)) + payload)
+                pipe.flush()
+        except OSError:
+            pass  # the reader died; _read fails the waiting futures
+        finally:
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+    def _read(self) -> None:
+        pipe = self.proc.stdout
+        try:
+            while True:
+                head = pipe.read(8)
+                if len(head) < 8:
+                    break
+                future = self._waiting.get()
+                future.set_result(pickle.loads(pipe.read(struct.unpack(">Q", head)[0])))
+        except Exception as err:  # a broken answer: the batches still waiting are parsed here
+            log.info("reader process answer unreadable: %s", type(err).__name__)
+        finally:
+            while not self._waiting.empty():
+                self._waiting.get().set_exception(RuntimeError("the reader process ended"))
+
+    def close(self, timeout: float = 10.0) -> None:
+        self._outbox.put(None)
+        self._writer.join(timeout)
+        try:
+            self.proc.wait(timeout)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout)
+        self.proc.stdout.close()
+
+
+def _reader_main() -> None:
+    """The reader process: import the parsers, then answer batches until stdin closes."""
+    import sys
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout = sys.stderr  # nothing the parsers print may corrupt the answers
+    source = sys.stdin.buffer
+    from parsers import pipeline  # noqa: F401  (warm: compiles the rules before the first batch)
+    while True:
+        head = source.read(8)
+        if len(head) < 8:
+            return
+        items, user_addresses = pickle.loads(source.read(struct.unpack(">Q", head)[0]))
+        answer = pickle.dumps(read_many(items, user_addresses), protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(struct.pack(">Q", len(answer)) + answer)
+        out.flush()
 
 
 def read_many(items: list[tuple], user_addresses) -> list[tuple]:

@@ -363,6 +363,43 @@ def test_failed_account_never_echoes_or_logs_the_password(paired, caplog):
     assert paired.get("/api/accounts").get_json() == {"accounts": []}
 
 
+@pytest.mark.parametrize("field, secret, words", [
+    ("password", "first-half\r\nA2 SELECT INBOX\r\nA3 EXPUNGE", "line breaks"),  # IMAP command injection
+    ("password", "only-a-trailing-newline\n", "line breaks"),
+    ("oauth_token", "ya29.token with-a-space", "control characters"),
+    ("oauth_token", "ya29.token\x01auth=Bearer other", "control characters"),  # SASL field injection
+])
+def test_secrets_that_could_smuggle_protocol_are_refused_before_connecting(paired, field, secret, words):
+    import socket
+
+    with socket.socket() as listener:  # a server that would see any connection attempt
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.setblocking(False)
+        response = paired.post("/api/accounts", json={
+            "email": "sam@example.org", field: secret, "host": "127.0.0.1",
+            "port": listener.getsockname()[1], "security": "plain"})
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody connected
+    assert response.status_code == 400
+    sentence = response.get_json()["error"]
+    assert words in sentence and secret not in sentence and "first-half" not in sentence
+
+
+def test_huge_account_id_is_a_404(paired):
+    response = paired.delete("/api/accounts/" + "9" * 30)
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "There is no account with that id."}
+
+
+def test_lone_surrogates_are_a_400_not_a_500(paired):
+    for body in ('{"kind": "archive", "application_id": "\\ud800"}',
+                 '{"kind": "company_role", "message_id": "<a@b>", "company": "x\\udc00", "role": "r"}'):
+        response = paired.post("/api/corrections", data=body, content_type="application/json")
+        assert response.status_code == 400, response.get_data()
+        assert "surrogate" in response.get_json()["error"]
+
+
 def test_openapi_document_is_json(app):
     from server import api
 

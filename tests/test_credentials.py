@@ -78,3 +78,52 @@ def test_a_working_keyring_is_preferred(data_dir, monkeypatch):
     assert credentials.load_secret(3) == SECRET
     credentials.delete_secret(3)
     assert ring.store == {}
+
+
+def test_files_are_private_even_with_a_permissive_umask(data_dir, monkeypatch):
+    """0600 from creation (os.open with a mode), not chmod after writing: umask 000 cannot widen it."""
+    monkeypatch.setenv("STANDING_KEYRING", "0")
+    old = os.umask(0)
+    try:
+        credentials.save_secret(4, SECRET)
+    finally:
+        os.umask(old)
+    assert _mode(data_dir / credentials.KEY_FILE) == 0o600
+    assert _mode(data_dir / credentials.SECRETS_DIR / "account-4.bin") == 0o600
+    assert not [p.name for p in data_dir.iterdir() if ".tmp" in p.name]
+
+
+def test_racing_first_uses_agree_on_one_complete_key(data_dir, monkeypatch):
+    """Processes saving their first secret at once must never read a key file half-written
+    (the key is linked into place whole) nor end with two different keys."""
+    import threading
+
+    monkeypatch.setenv("STANDING_KEYRING", "0")
+    for attempt in range(10):
+        directory = data_dir / f"race{attempt}"
+        directory.mkdir()
+        barrier = threading.Barrier(6)
+        errors = []
+
+        def save(account_id, directory=directory, barrier=barrier, errors=errors):
+            barrier.wait()
+            try:
+                credentials.save_secret(account_id, f"secret-{account_id}", data_dir=directory)
+            except Exception as err:  # collected: the assertion below names it
+                errors.append(err)
+
+        threads = [threading.Thread(target=save, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert [credentials.load_secret(n, data_dir=directory) for n in range(6)] == [f"secret-{n}" for n in range(6)]
+
+
+def test_a_damaged_key_file_is_one_sentence(data_dir, monkeypatch):
+    monkeypatch.setenv("STANDING_KEYRING", "0")
+    (data_dir / credentials.KEY_FILE).write_bytes(b"")  # e.g. a disk that filled up
+    with pytest.raises(AccountError, match="damaged"):
+        credentials.save_secret(5, SECRET)
+    assert not (data_dir / credentials.SECRETS_DIR / "account-5.bin").exists()

@@ -141,6 +141,16 @@ class Served:
         finally:
             conn.close()
 
+    def raw(self, data: bytes, *, timeout: float = 30):
+        """Send these exact bytes (malformed requests http.client refuses to write) and parse
+        the one answer: (status, headers dict with lowercased names, body bytes)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)  # the server sees the end; its answer still arrives
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
     def call(self, method: str, path: str, *, body=None, token: str | None = None,
              headers: dict | None = None, timeout: float = 30):
         """Like request(), but returns (status, parsed JSON body)."""
