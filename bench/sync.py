@@ -175,10 +175,11 @@ hwm = 0
 for line in open("/proc/self/status"):
     if line.startswith("VmHWM"):
         hwm = int(line.split()[1]) * 1024
+readers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # reader processes' peak
 print(json.dumps({{"first": first, "resync": resync, "apps": len(apps), "seen": result.seen,
                   "candidates": result.candidates, "stored": result.stored,
                   "errors": result.errors, "payload": result.bytes_fetched,
-                  "again_seen": again.seen, "hwm": hwm}}))
+                  "again_seen": again.seen, "hwm": hwm, "readers": readers}}))
 """
 
 
@@ -277,7 +278,8 @@ def main(argv=None) -> int:
             f"- headers read {child['seen']}, bodies fetched {child['candidates']}, "
             f"stored {child['stored']}, errors {child['errors']}, applications {child['apps']}",
             f"- prefilter recall on employer mail: {recall:.3f} ({found}/{len(employer_ids)}) (target >= 0.99)",
-            f"- peak RSS of the sync process (VmHWM): {child['hwm'] / 1e6:.0f} MB (target <= 250 MB)",
+            f"- peak RSS of the sync process (VmHWM): {child['hwm'] / 1e6:.0f} MB, + reader process "
+            f"{child['readers'] / 1e6:.0f} MB = {(child['hwm'] + child['readers']) / 1e6:.0f} MB (target <= 250 MB)",
             f"- no-change resync: {child['resync']:.3f} s (target <= 0.2 s)",
             f"- APPEND to stored over IDLE: "
             + (f"{idle_delay:.2f} s" if idle_delay is not None else "not seen in 60 s")

@@ -16,7 +16,16 @@ How a verdict is reached, in order:
    acknowledgement compete. Weak phrases ("we'll keep your resume on file", "we'll be in touch";
    priority 0) only add to a label's score: they never decide alone.
 4. Unrelated rules (job alerts, cold outreach, marketing, rentals...) veto when they weigh at least
-   as much as the winner. With no job-specific match at all, the verdict is ``unrelated``.
+   as much as the winner. So do applications that are not for a job (volunteering, a club, a loan:
+   ``[veto]``) unless employment is mentioned, and a calendar's "Accepted: ..." notice (the user's
+   own answer relayed back).
+5. Recall: when no phrase rule matched but the message is plainly about the user's own application
+   (``[context] application``, a subject naming a role, or a reply in a thread), weak cues
+   (``[[cue]]``: "unfortunately", "offer" + "start date", "schedule", "still", "received"...) are
+   summed per label; the heaviest wins if it reaches CUE_MIN_SCORE and leads by CUE_MARGIN, at a
+   confidence of at most CUE_MAX_CONFIDENCE. A template whose only phrase match is an
+   acknowledgement ("Thank you for your application ...") is a rejection when its rejection cues
+   reach CUE_OVERRIDE_SCORE. With nothing at all, the verdict is ``unrelated``.
 
 >>> classify("Your application", "Unfortunately we are not able to offer you the position.").label
 'rejected'
@@ -46,6 +55,20 @@ SHORT_LINE_CHARS = 50
 # A verdict read from the subject alone is a template's word, not the employer's sentence.
 SUBJECT_ONLY_CONFIDENCE = 0.6
 RETRACTION_REACH = 160  # "...said you were unsuccessful. That went out in error." spans two sentences
+# Recall cues: two ordinary cues, or one strong one, make a verdict; the runner-up must trail by a
+# margin (a message with as much "still" as "unfortunately" is not read as either).
+CUE_MIN_SCORE = 2.0
+CUE_MARGIN = 0.5
+CUE_MAX_CONFIDENCE = 0.5  # a verdict from weak cues is a guess: below any phrase rule's
+# Rejection cues that outweigh an acknowledgement template's opening ("Thank you for your
+# application ... the competition has been cancelled"): more than a stray "unfortunately".
+CUE_OVERRIDE_SCORE = 3.0
+# A reply whose subject names no role counts as context for the cues only when it is short and
+# speaks of a role: employers' notes run a few hundred characters, mailing-list replies longer.
+REPLY_RECALL_MAX_CHARS = 1_200
+# An offer stated outright (weight >= this) is not outvoted by the steps that come with it
+# ("can you come in Monday to do your paperwork?").
+OFFER_DECISIVE_WEIGHT = 4.0  # "we'd like to offer you the role", "extend you an offer"
 
 DECISION_LABELS = ("rejected", "offer", "advancing")  # order = tie-break order
 HEDGE_LABELS = ("noncommittal", "acknowledgement")
@@ -81,8 +104,9 @@ _NOT_A_NEGATION = re.compile(
 _CONDITIONAL = re.compile(
     r"\b(?:if|unless|whether|in the event|in case|once|provided that|providing that|assuming|"
     r"as soon as|should (?:you|we|your|the|there|it|he|she|they|a|this)|only (?:those|candidates|applicants)|"
-    # "there will be a delay before we invite candidates for interviews": not yet happened.
-    r"before (?:we|they|i|the team|the panel) (?:can |could |are able to |will )?"
+    # "there will be a delay before we invite candidates for interviews": not yet happened
+    # ("before we could ..." is a negation instead: the step never happened).
+    r"before (?:we|they|i|the team|the panel) (?:can |are able to |will )?"
     r"(?:invite|schedule|arrange|move|progress|proceed|make|extend|offer|contact|shortlist)|"
     # "Shortlisted applicants will be contacted to arrange an interview" is a condition too.
     r"(?:shortlisted|successful|selected|suitable|qualified|chosen) (?:candidates|applicants|individuals) "
@@ -143,11 +167,12 @@ def _compile_pattern(pattern: str) -> re.Pattern:
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 
 
-def load_rules(data: dict) -> tuple[Rule, ...]:
-    """Validate and compile parsed rules.toml data. Raises ValueError naming the bad rule."""
+def load_rules(data: dict, key: str = "rule") -> tuple[Rule, ...]:
+    """Validate and compile parsed rules.toml data (``[[rule]]``, or ``[[cue]]`` with
+    key="cue": cues have no default guards). Raises ValueError naming the bad rule."""
     rules = []
     seen: set[str] = set()
-    for raw in data.get("rule", []):
+    for raw in data.get(key, []):
         rule_id = raw.get("id")
         if not rule_id or rule_id in seen:
             raise ValueError(f"rule id missing or duplicated: {rule_id!r}")
@@ -158,7 +183,7 @@ def load_rules(data: dict) -> tuple[Rule, ...]:
         where = raw.get("where", "body")
         if where not in VALID_WHERE:
             raise ValueError(f"rule {rule_id}: where must be one of {VALID_WHERE}")
-        guards = tuple(raw.get("guard", DEFAULT_GUARDS[label]))
+        guards = tuple(raw.get("guard", DEFAULT_GUARDS[label] if key == "rule" else ()))
         if any(g not in VALID_GUARDS for g in guards):
             raise ValueError(f"rule {rule_id}: guard must be among {VALID_GUARDS}")
         if not raw.get("pattern") or not raw.get("explanation"):
@@ -189,8 +214,26 @@ BODY_RULES = tuple(r for r in RULES if r.where in ("body", "both"))
 SUBJECT_RULES = tuple(r for r in RULES if r.where in ("subject", "both"))
 _WEAK_CONTEXT_RULES = tuple(r for r in BODY_RULES if not r.strong_context)
 CONTEXT_BODY = _compile_pattern(_DATA["context"]["body"])
-CONTEXT_SUBJECT = _compile_pattern(_DATA["context"]["subject"])
+# A subject naming a role or an application (ROLE_SUBJECT) gives context, and so does one
+# about hiring in general (CONTEXT_SUBJECT); only the first lets weak recall cues run.
+ROLE_SUBJECT = _compile_pattern(_DATA["context"]["subject"])
+CONTEXT_SUBJECT = _compile_pattern(
+    _DATA["context"]["subject"] + "|" + _DATA["context"]["subject_generic"])
 CONTEXT_STRONG = _compile_pattern(_DATA["context"]["strong"])
+CONTEXT_APPLICATION = _compile_pattern(_DATA["context"]["application"])
+CUES: tuple[Rule, ...] = load_rules(_DATA, key="cue")
+if {c.id for c in CUES} & {r.id for r in RULES}:
+    raise ValueError("cue ids must differ from rule ids")
+CUE_LABELS = ("rejected", "offer", "advancing", "noncommittal", "acknowledgement")  # tie-break order
+NON_JOB = _compile_pattern(_DATA["veto"]["non_job"])
+EMPLOYMENT = _compile_pattern(_DATA["veto"]["employment"])
+_LIST_TAG = re.compile(r"\[[^\]]{2,40}\]")  # "[SAtalk]", "[Tech Digest]": mailing-list traffic
+_REPLY_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|fw|fwd|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
+# "Accepted: Final round @ Tue 9am", "Calendar: Declined: ...": a calendar relaying someone's
+# answer to an invitation (usually the user's own), not a message from the employer.
+_CALENDAR_RESPONSE = re.compile(
+    r"^\s*(?:(?:calendar|fwd?|re)\s*:\s*)*(?:accepted|declined|tentative(?:ly accepted)?|"
+    r"new time proposed)\s*:", re.I)
 
 # One pass finds every trigger fragment present; a fragment found also reveals the shorter
 # fragments that are its prefixes, so rules keyed on those still run.
@@ -442,11 +485,26 @@ def classify(subject: str, text: str, *, calendar: CalendarEvent | None = None) 
     original = (text or "")[:MAX_TEXT_CHARS]
     text = _lower_same_length(original.translate(_NORMALISE))
     subject = (subject or "")[:MAX_SUBJECT_CHARS].translate(_NORMALISE)
+    if _CALENDAR_RESPONSE.match(subject) or (calendar is not None
+                                             and (calendar.method or "").upper() == "REPLY"):
+        return Verdict(label="unrelated", confidence=0.9)  # an answer to an invitation, relayed
     cal = _calendar_hit(calendar, subject)
     low_subject = subject.lower()
     if cal is None and not (CONTEXT_SUBJECT.search(low_subject) or CONTEXT_BODY.search(low_subject)
                             or CONTEXT_BODY.search(text)):
         return Verdict(label="unrelated", confidence=0.95)  # nothing about a job application
+    verdict = _classify_job_mail(subject, low_subject, text, original, cal)
+    # Checked last, and only for a job label, because it is rarely needed: a club, a loan, a
+    # volunteering scheme...
+    if verdict.label != "unrelated" and (NON_JOB.search(low_subject) or NON_JOB.search(text)) and not (
+            EMPLOYMENT.search(low_subject) or EMPLOYMENT.search(text)):
+        return Verdict(label="unrelated", confidence=0.9)
+    return verdict
+
+
+def _classify_job_mail(subject: str, low_subject: str, text: str, original: str,
+                       cal: _Hit | None) -> Verdict:
+    """classify() past the context gate: phrase rules, then recall cues, then the subject."""
     # Rules marked strong_context count only when the message names an application, interview
     # or candidacy: without one they are not even run.
     strong = (CONTEXT_SUBJECT.search(low_subject) or CONTEXT_STRONG.search(low_subject)
@@ -456,15 +514,78 @@ def classify(subject: str, text: str, *, calendar: CalendarEvent | None = None) 
     if cal:
         hits.append(cal)
     job_body = [h for h in body_hits if h.rule.label != "unrelated" and h.rule.priority > 0]
+    unrelated_weight = sum(h.rule.weight for h in hits if h.rule.label == "unrelated")
     if not job_body and cal is None:
+        job_subject = [h for h in hits if h.start < 0 and h.rule.label != "unrelated"]
+        # Weak cues never argue with a veto (a newsletter, a job alert, cold outreach).
+        if not unrelated_weight and _recall_context(low_subject, text, bool(strong)):
+            verdict = _cue_verdict(text, original, job_subject, unrelated_weight)
+            if verdict is not None:
+                return verdict
         # A templated subject ("Application received", "Interview confirmed: ...") over a body
         # that speaks of a job but words nothing a rule knows decides on its own.
-        job_subject = [h for h in hits if h.start < 0 and h.rule.label != "unrelated"]
         if not job_subject:
             return Verdict(label="unrelated", confidence=0.95 if not hits else 0.8)
         return _decide(job_subject + [h for h in hits if h.rule.label == "unrelated"],
                        {h.rule.label for h in job_subject}, subject_only=True)
+    if cal is None and all(h.rule.label == "acknowledgement" for h in job_body):
+        # "Thank you for your application for X. This competition has been cancelled.": the
+        # template's polite opening is not what the message says.
+        verdict = _cue_verdict(text, original, [], unrelated_weight, labels=("rejected",),
+                               min_score=CUE_OVERRIDE_SCORE)
+        if verdict is not None:
+            return verdict
     return _decide(hits, _strong_labels(job_body, cal), cal=cal, body_hits=body_hits)
+
+
+def _recall_context(low_subject: str, text: str, strong: bool) -> bool:
+    """The message is plainly about the user's own application: the subject or the body says
+    "your application" / "thanks for coming in" / "you applied", or it is a reply in a thread
+    whose subject names a role ("Re: Welding position"). Bulk mail rarely does either: a job
+    title alone in a subject ("[Tech Specialist] digest") is not enough."""
+    if CONTEXT_APPLICATION.search(low_subject) or CONTEXT_APPLICATION.search(text):
+        return True
+    if _REPLY_SUBJECT.match(low_subject) is None or _LIST_TAG.search(low_subject):
+        return False
+    # "Re: Any update?" answered with "the role is still open": a short personal reply with strong
+    # job context. Long replies are list discussions, not an employer's note.
+    return ROLE_SUBJECT.search(low_subject) is not None or (
+        strong and len(text) <= REPLY_RECALL_MAX_CHARS)
+
+
+def _cue_verdict(text: str, original: str, subject_hits: list[_Hit], unrelated_weight: float, *,
+                 labels: tuple[str, ...] = CUE_LABELS, min_score: float = CUE_MIN_SCORE
+                 ) -> Verdict | None:
+    """Sum the weak cues per label (each cue once, at its first unguarded match) plus any
+    subject-rule hits; a verdict when the heaviest label is heavy enough and clearly ahead."""
+    starts = _sentence_starts(text)
+    span = [(0, len(text))]
+    score = dict.fromkeys(CUE_LABELS, 0.0)
+    found: dict[str, list[_Hit]] = {lab: [] for lab in CUE_LABELS}
+    for cue in CUES:
+        if cue.label not in labels:
+            continue
+        hit = _first_hit(cue, text, original, starts, span)
+        if hit is not None:
+            score[cue.label] += cue.weight
+            found[cue.label].append(hit)
+    for h in subject_hits:
+        if h.rule.label in labels:
+            score[h.rule.label] += h.rule.weight
+            found[h.rule.label].append(h)
+    ranked = sorted(CUE_LABELS, key=lambda lab: (-score[lab], CUE_LABELS.index(lab)))
+    best, runner_up = ranked[0], ranked[1]
+    if (score[best] < min_score or score[best] - score[runner_up] < CUE_MARGIN
+            or unrelated_weight >= score[best]):
+        return None
+    evidence: list[Evidence] = []
+    for h in sorted(found[best], key=lambda h: (h.start < 0, -h.rule.weight, h.start)):
+        if len(evidence) < MAX_EVIDENCE_ITEMS and all(e.text != h.text for e in evidence):
+            evidence.append(Evidence(rule=h.rule.id, label=best, text=h.text, start=h.start,
+                                     end=h.end, explanation=h.rule.explanation))
+    others = sum(v for lab, v in score.items() if lab != best)
+    confidence = min(CUE_MAX_CONFIDENCE, _confidence(score[best], others, unrelated_weight))
+    return Verdict(label=best, confidence=confidence, evidence=tuple(evidence))
 
 
 def _strong_labels(job_body: list[_Hit], cal: _Hit | None) -> set[str]:
@@ -492,6 +613,10 @@ def _decide(hits: list[_Hit], strong: set[str], *, cal: _Hit | None = None,
         contenders = HEDGE_LABELS
     # Only labels with a real (non tie-break) body or calendar match may win.
     candidates = [lab for lab in contenders if lab in strong]
+    if "advancing" in candidates and any(
+            h.rule.label == "offer" and h.start >= 0 and h.rule.weight >= OFFER_DECISIVE_WEIGHT
+            for h in body_hits):
+        candidates.remove("advancing")  # the steps that come with an offer do not outvote it
     if not candidates:  # decisions came only from the subject; fall back to hedges
         candidates = [lab for lab in HEDGE_LABELS if lab in strong] or list(strong)
     best = max(candidates, key=lambda lab: (score[lab], -candidates.index(lab)))
@@ -515,4 +640,4 @@ def _decide(hits: list[_Hit], strong: set[str], *, cal: _Hit | None = None,
     return Verdict(label=best, confidence=confidence, evidence=tuple(evidence))
 
 
-__all__ = ["classify", "load_rules", "RULES", "Rule"]
+__all__ = ["classify", "load_rules", "RULES", "CUES", "Rule"]

@@ -86,31 +86,42 @@ def read_outreach(to_addr: str, subject: str, text: str = "") -> tuple[str, str 
     return (company, role) if company else None
 
 
-def _mark_outreach(rows: list[dict], is_ats) -> None:
+def outreach_recipient(row: dict, own_addrs, own_domains, is_ats) -> str | None:
+    """The first company recipient of the user's own mail (the one written to), or None."""
+    for addr in row.get("to") or ():
+        addr = (addr or "").lower()
+        d = _domain(addr)
+        if not d or addr in own_addrs or d in own_domains or d in FREEMAIL or is_ats(addr):
+            continue
+        return addr
+    return None
+
+
+def _mark_outreach(rows: list[dict], is_ats, own_from=None) -> None:
     """Give the user's own mail that answers no employer message the company and role it was
     written to (see read_outreach), in place; the row gets "outreach": True.
 
     Rows carry recipients as addresses ("to"); the body is read from "cleaned" or "text" when
-    the row has one, else the subject alone decides.
+    the row has one, else the subject alone decides. `own_from`: every address the user's own
+    mail was sent from (default: those of these rows; a store regrouping only some rows
+    passes the whole mailbox's, so the answer does not depend on which rows were loaded).
     """
     employer_mids = {r["message_id"] for r in rows if r.get("message_id") and not r.get("own")}
     own_addrs = {(r.get("from_addr") or "").lower() for r in rows if r.get("own")}
+    if own_from is not None:
+        own_addrs |= {a.lower() for a in own_from if a}
     own_domains = {_domain(a) for a in own_addrs} - {""}
     for r in rows:
         if not r.get("own") or r.get("company") or r.get("not_job"):
             continue
         if any(ref in employer_mids for ref in (r.get("in_reply_to"), *(r.get("references") or ()))):
             continue  # a reply: it joins the employer's thread
-        for addr in r.get("to") or ():
-            addr = (addr or "").lower()
-            d = _domain(addr)
-            if not d or addr in own_addrs or d in own_domains or d in FREEMAIL or is_ats(addr):
-                continue
+        addr = outreach_recipient(r, own_addrs, own_domains, is_ats)
+        if addr:
             found = read_outreach(addr, r.get("subject") or "", r.get("cleaned") or r.get("text") or "")
             if found:
                 r["company"], r["role"] = found
                 r["outreach"] = True
-            break  # the first company recipient is the one written to
 
 
 @dataclass
@@ -181,11 +192,12 @@ class _Union:
         return i
 
 
-def group_messages(rows: list[dict], corrections=()) -> list[Group]:
+def group_messages(rows: list[dict], corrections=(), *, own_from=None) -> list[Group]:
     """Group message rows into applications (see the module docstring); corrections applied.
 
     A row needs: message_id, in_reply_to, references, thread_id, from_addr, date, label, own,
-    company, role. Returns groups with their messages sorted oldest first.
+    company, role. Returns groups with their messages sorted oldest first. `own_from`: see
+    _mark_outreach.
     """
     company_key, role_key, is_ats = (functools.lru_cache(maxsize=KEY_CACHE)(f) for f in _key_functions())
     corrections = list(corrections)
@@ -193,7 +205,7 @@ def group_messages(rows: list[dict], corrections=()) -> list[Group]:
     splits = {c["message_id"] for c in corrections if c.get("kind") == "split"}
     rows = [r for r in rows if r.get("own") and not r.get("not_job") or r.get("label") in JOB_LABELS]
     rows.sort(key=lambda r: (_when(r), r.get("pk") or 0))
-    _mark_outreach(rows, is_ats)
+    _mark_outreach(rows, is_ats, own_from)
     n = len(rows)
     uf = _Union(n)
     ckeys = _canonical_companies(rows, [company_key(r["company"]) if r.get("company") else "" for r in rows],
@@ -429,4 +441,13 @@ def _apply_group_corrections(groups: dict[str, Group], corrections) -> None:
                 g.archived = kind == "archive"
 
 
-__all__ = ["group_messages", "apply_message_corrections", "corrected_message_ids", "Group", "LABELS"]
+def key_functions():
+    """(company_key, role_key, is_ats_address), as group_messages uses them."""
+    return _key_functions()
+
+
+def compact(key: str) -> str:
+    return _compact(key)
+
+
+__all__ = ["group_messages", "outreach_recipient", "key_functions", "apply_message_corrections", "corrected_message_ids", "Group", "LABELS"]

@@ -13,6 +13,7 @@ on the corpus's employer mail is measured by tests/test_sync.py and bench/sync.p
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -177,37 +178,51 @@ def reason(info: HeaderInfo, *, user_addresses=frozenset(), known_ids=frozenset(
     sender = info.from_addr.lower()
     if sender and sender in user_addresses:
         return "own"
-    linked = [info.in_reply_to, *info.references]
     check = known_ids if callable(known_ids) else known_ids.__contains__
-    if any(mid and check(mid) for mid in linked):
+    if info.in_reply_to and check(info.in_reply_to) or any(mid and check(mid) for mid in info.references):
         return "thread"
-    if is_ats_domain(sender):
+    ats, board, freemail, automated_local, hiring_local = _sender_facts(sender)
+    if ats:
         return "ats"
+    # The subject regexes are evaluated only when the answer depends on them (same result as
+    # evaluating all of them first: a header pass runs this for every message).
     subject = info.subject or ""
-    hiring_subject = bool(HIRING_WORDS.search(subject))
-    own_application = bool(OWN_APPLICATION.search(subject))
-    hiring_sender = bool(HIRING_LOCAL.search(sender.split("@", 1)[0])
-                         or HIRING_WORDS.search(info.from_name or ""))
-    board = _under(_domain(sender), JOB_BOARD_DOMAINS)
-    alert = bool(ALERT_WORDS.search(subject))
-    if board or alert:
-        return "application-notice" if own_application else None
+    if board or ALERT_WORDS.search(subject):
+        return "application-notice" if OWN_APPLICATION.search(subject) else None
+    hiring_sender = hiring_local or _hiring_name(info.from_name or "")
     if is_bulk(info):
-        if own_application or (hiring_subject and hiring_sender):
+        if OWN_APPLICATION.search(subject) or (hiring_sender and HIRING_WORDS.search(subject)):
             return "bulk-but-hiring"
         return None
     # Only a broad word ("schedule", "status", "feedback") in the subject: the text decides.
-    strong_subject = own_application or bool(BODY_HIRING_WORDS.search(subject))
-    if is_automated(info) and not is_freemail(sender):
-        if strong_subject or hiring_sender:
+    auto = info.auto_submitted.strip().lower()
+    if ((bool(auto) and auto != "no") or automated_local) and not freemail:
+        if hiring_sender or OWN_APPLICATION.search(subject) or BODY_HIRING_WORDS.search(subject):
             return "automated-hiring"
-        return NEEDS_TEXT if hiring_subject else None
-    if is_freemail(sender) and not (strong_subject or hiring_sender or REPLY_SUBJECT.match(subject)):
+        return NEEDS_TEXT if HIRING_WORDS.search(subject) else None
+    if freemail and not (hiring_sender or REPLY_SUBJECT.match(subject) or OWN_APPLICATION.search(subject)
+                         or BODY_HIRING_WORDS.search(subject)):
         # A person's own mailbox with nothing about hiring in the headers: mostly friends and
         # family, sometimes a recruiter. The first lines of the text decide (text_says_hiring).
         return NEEDS_TEXT
     # Written by a person (or a company's own address) to the user: read it.
     return "direct"
+
+
+SENDER_CACHE = 8_192  # distinct senders remembered: a mailbox's bulk mail comes from few of them
+
+
+@functools.lru_cache(maxsize=SENDER_CACHE)
+def _sender_facts(sender: str) -> tuple[bool, bool, bool, bool, bool]:
+    """(ATS relay, job board, freemail, automated local part, hiring local part) of an address."""
+    domain, local = _domain(sender), sender.split("@", 1)[0]
+    return (_under(domain, ATS_DOMAINS), _under(domain, JOB_BOARD_DOMAINS), domain in FREEMAIL_DOMAINS,
+            bool(AUTOMATED_LOCAL.match(local)), bool(HIRING_LOCAL.search(local)))
+
+
+@functools.lru_cache(maxsize=SENDER_CACHE)
+def _hiring_name(from_name: str) -> bool:
+    return bool(HIRING_WORDS.search(from_name))
 
 
 def text_says_hiring(text: str) -> bool:
@@ -220,12 +235,19 @@ def text_says_hiring(text: str) -> bool:
     """
     if not text:
         return False
-    words = _WORD.findall(text.lower())
-    if not _BODY_SINGLE.isdisjoint(words) or any(w.startswith(_BODY_PREFIXES) for w in words):
+    low = text.lower()
+    words = _WORD.findall(low)
+    if not _BODY_SINGLE.isdisjoint(words) or _BODY_PREFIX.search(low):
         return True
-    pairs = {f"{a} {b}" for a, b in zip(words, words[1:])}
-    pairs |= {f"{a} with {c}" for a, b, c in zip(words, words[1:], words[2:]) if b == "with"}
-    return not _BODY_PAIRS.isdisjoint(pairs)
+    if _PAIR_FIRST.isdisjoint(words):
+        return False
+    last = len(words) - 1
+    for i, word in enumerate(words):
+        if word in _PAIR_FIRST and i < last:
+            if f"{word} {words[i + 1]}" in _BODY_PAIRS or (
+                    words[i + 1] == "with" and i + 1 < last and f"{word} with {words[i + 2]}" in _BODY_PAIRS):
+                return True
+    return False
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
@@ -239,6 +261,7 @@ _BODY_SINGLE = frozenset(
     "internships referee referees resume resumes résumé résumés".split())
 _BODY_PREFIXES = ("applicant", "application", "interview", "candida", "recruit", "vacanc",
                   "opportunit", "assessment", "shortlist", "employ", "headhunt", "engineer")
+_BODY_PREFIX = re.compile(r"\b(?:" + "|".join(_BODY_PREFIXES) + ")")
 _BODY_PAIRS = frozenset((
     "start date", "notice period", "background check", "next step", "next steps", "team lead",
     "first round", "second round", "final round", "next round", "round of", "rounds of",
@@ -247,6 +270,7 @@ _BODY_PAIRS = frozenset((
     + tuple(f"{v} {w}you" for v in ("speaking", "talking", "chatting") for w in ("", "with "))
     + tuple(f"{a} {v}" for a in ("loved", "enjoyed", "great", "nice", "lovely", "good")
             for v in ("meeting", "speaking", "talking", "chatting")))
+_PAIR_FIRST = frozenset(pair.split(" ", 1)[0] for pair in _BODY_PAIRS)
 
 
 def is_candidate(info: HeaderInfo, *, user_addresses=frozenset(), known_ids=frozenset()) -> bool:

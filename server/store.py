@@ -30,6 +30,10 @@ BUSY_TIMEOUT_MS = 10_000
 PAIRING_MAX_ATTEMPTS = 5
 # Rows per executemany/IN batch: bounds memory and stays under SQLite's variable limit.
 BATCH = 500
+# An incremental regroup that would touch more than this share of the grouped messages runs
+# as a full one: cheaper for big imports (the first sync), and no closure walk to pay for.
+INCREMENTAL_MAX_SHARE = 0.25
+INCREMENTAL_SMALL = 500  # messages: a neighbourhood this small is regrouped alone whatever the share
 
 ACCOUNT_FIELDS = ("email", "host", "port", "security", "auth", "provider", "created",
                   "last_error", "last_synced")
@@ -104,6 +108,7 @@ class Store:
         self.path = path
         self._user_addresses: frozenset[str] | None = None
         self._standings_cache: tuple | None = None
+        self.last_refresh: str | None = None  # "incremental" | "full": what the last refresh() ran
 
     # ----------------------------------------------------------------- open / close
     @classmethod
@@ -182,8 +187,14 @@ class Store:
         return max(counts, key=lambda a: (counts[a], a)) if counts else None
 
     def _mark_stale(self) -> None:
+        """Everything must be regrouped (corrections, addresses, re-read messages)."""
         self.db.execute("INSERT INTO meta (key, value) VALUES ('stale', '1') "
                         "ON CONFLICT(key) DO UPDATE SET value = '1'")
+
+    def _mark_new(self) -> None:
+        """New messages only: refresh() may regroup just the applications they touch."""
+        self.db.execute("INSERT INTO meta (key, value) VALUES ('stale', 'new') "
+                        "ON CONFLICT(key) DO UPDATE SET value = CASE WHEN value = '1' THEN '1' ELSE 'new' END")
 
     # ----------------------------------------------------------------- messages
     def ingest(self, reading, *, raw: bytes | None = None, account_id: int | None = None,
@@ -230,7 +241,7 @@ class Store:
             if account_id is not None and folder is not None and uid is not None:
                 self.db.execute("INSERT OR REPLACE INTO locations (account_id, folder, uid, message_pk) "
                                 "VALUES (?, ?, ?, ?)", (account_id, folder, uid, pk))
-            self._mark_stale()
+            self._mark_new()
         return pk, True
 
     @staticmethod
@@ -292,25 +303,88 @@ class Store:
 
     # ----------------------------------------------------------------- grouping
     def refresh(self, *, force: bool = False) -> bool:
-        """Regroup every application from the stored readings plus corrections.
+        """Regroup the applications from the stored readings plus corrections.
 
         Does nothing (returns False) when no message, correction or address changed since
-        the last refresh, so callers may call it after every batch.
+        the last refresh, so callers may call it after every batch. When only new messages
+        arrived (the IDLE case), only the applications they can touch are regrouped (see
+        _refresh_incremental), with the same result as a full regroup; corrections, address
+        changes, rebuild() and big imports (the first sync) regroup everything.
         """
-        if not force and self.get_meta("stale", "1") != "1":
+        state = self.get_meta("stale", "1")
+        if not force and state not in ("1", "new"):
             return False
-        from . import grouping, standing
+        if not force and state == "new":
+            with self._tx():
+                if self._refresh_incremental():
+                    self.last_refresh = "incremental"
+                    return True
+        self._refresh_full()
+        self.last_refresh = "full"
+        return True
+
+    def _own_from(self) -> set[str]:
+        """Every address the user's own stored mail was sent from (grouping's own_from)."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT from_addr FROM messages WHERE own = 1") if r[0]}
+
+    def _mark_own(self, own_addrs, *, after_pk: int = -1) -> None:
+        if own_addrs:
+            marks = ",".join("?" for _ in own_addrs)
+            self.db.execute(
+                f"UPDATE messages SET own = 1, label = 'unrelated', evidence = '[]', company = NULL, "
+                f"role = NULL, expected_by = NULL WHERE own = 0 AND pk > ? AND from_addr IN ({marks})",
+                (after_pk, *own_addrs))
+
+    def _rows_by_pk(self, pks) -> list[dict]:
+        pks = sorted(pks)
+        rows = []
+        for i in range(0, len(pks), BATCH):
+            chunk = pks[i:i + BATCH]
+            rows += [row_to_message(r) for r in self.db.execute(
+                f"SELECT {_ROW_COLUMNS} FROM messages WHERE pk IN ({','.join('?' * len(chunk))})", chunk)]
+        return rows
+
+    def _write_groups(self, groups, *, replacing: set[str] | None, pks=None, max_pk: int) -> None:
+        """Store groups as applications (all of them, or in place of the `replacing` ids and
+        the links of messages `pks`); mark the store fresh; move the generation."""
+        from . import standing
+
+        if replacing is None:
+            self.db.execute("UPDATE messages SET application_id = NULL WHERE application_id IS NOT NULL")
+            self.db.execute("DELETE FROM applications")
+        else:
+            pks = sorted(pks or ())
+            for i in range(0, len(pks), BATCH):
+                chunk = pks[i:i + BATCH]
+                self.db.execute(f"UPDATE messages SET application_id = NULL WHERE pk IN "
+                                f"({','.join('?' * len(chunk))})", chunk)
+            self.db.executemany("DELETE FROM applications WHERE id = ?", [(a,) for a in replacing])
+        app_rows, links = [], []
+        for g in groups:
+            summary = standing.summarize(g.messages, app_id=g.id, company=g.company, role=g.role)
+            app_rows.append((g.id, g.company, g.role, 1 if g.archived else 0,
+                             summary.get("last_ts"), json.dumps(summary)))
+            links += [(g.id, m["pk"]) for m in g.messages]
+        self.db.executemany("INSERT INTO applications (id, company, role, archived, last_ts, summary) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", app_rows)
+        self.db.executemany("UPDATE messages SET application_id = ? WHERE pk = ?", links)
+        for key, value in (("stale", "0"), ("grouped_pk", str(max_pk))):
+            self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        generation = int(self.get_meta("generation", "0")) + 1
+        self.db.execute("INSERT INTO meta (key, value) VALUES ('generation', ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(generation),))
+
+    def _refresh_full(self) -> None:
+        """Regroup every application from every stored reading plus the corrections."""
+        from . import grouping
 
         own_addrs = self.user_addresses()
         corrections = self.corrections()
         named = grouping.corrected_message_ids(corrections)
         with self._tx():
-            if own_addrs:
-                marks = ",".join("?" for _ in own_addrs)
-                self.db.execute(
-                    f"UPDATE messages SET own = 1, label = 'unrelated', evidence = '[]', company = NULL, "
-                    f"role = NULL, expected_by = NULL WHERE own = 0 AND from_addr IN ({marks})",
-                    tuple(own_addrs))
+            max_pk = self.db.execute("SELECT COALESCE(MAX(pk), 0) FROM messages").fetchone()[0]
+            self._mark_own(own_addrs)
             rows = [row_to_message(r) for r in self.db.execute(
                 f"SELECT {_ROW_COLUMNS} FROM messages WHERE own = 1 OR label != 'unrelated'")]
             seen = {r["message_id"] for r in rows}
@@ -320,24 +394,126 @@ class Store:
                 rows += [row_to_message(r) for r in self.db.execute(
                     f"SELECT {_ROW_COLUMNS} FROM messages WHERE message_id IN ({','.join('?' * len(chunk))})",
                     chunk)]
-            groups = grouping.group_messages(rows, corrections)
-            self.db.execute("UPDATE messages SET application_id = NULL WHERE application_id IS NOT NULL")
-            self.db.execute("DELETE FROM applications")
-            app_rows, links = [], []
-            for g in groups:
-                summary = standing.summarize(g.messages, app_id=g.id, company=g.company, role=g.role)
-                app_rows.append((g.id, g.company, g.role, 1 if g.archived else 0,
-                                 summary.get("last_ts"), json.dumps(summary)))
-                links += [(g.id, m["pk"]) for m in g.messages]
-            self.db.executemany("INSERT INTO applications (id, company, role, archived, last_ts, summary) "
-                                "VALUES (?, ?, ?, ?, ?, ?)", app_rows)
-            self.db.executemany("UPDATE messages SET application_id = ? WHERE pk = ?", links)
-            self.db.execute("INSERT INTO meta (key, value) VALUES ('stale', '0') "
-                            "ON CONFLICT(key) DO UPDATE SET value = '0'")
-            generation = int(self.get_meta("generation", "0")) + 1
-            self.db.execute("INSERT INTO meta (key, value) VALUES ('generation', ?) "
-                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(generation),))
+            groups = grouping.group_messages(rows, corrections, own_from=self._own_from())
+            self._write_groups(groups, replacing=None, max_pk=max_pk)
+
+    def _refresh_incremental(self) -> bool:
+        """Regroup only what messages stored since the last regroup can change; False (having
+        written nothing) when a full regroup is needed instead.
+
+        The rows regrouped are closed under everything group_messages looks at across rows:
+        whole applications, thread links both ways (Message-ID chains, Gmail thread ids),
+        the sender's company mail domain (its key votes and the domain fallback), and every
+        company key that may alias to another (same first word, or equal without spaces),
+        plus the company the user's own outreach was written to. Grouping those rows alone
+        then gives what a full regroup gives them, and leaves every other application as it is.
+        """
+        from . import grouping
+
+        grouped_pk = int(self.get_meta("grouped_pk", "-1"))
+        corrections = self.corrections()
+        if grouped_pk < 0 or any(c.get("kind") in ("merge", "split") for c in corrections):
+            return False
+        named = set(grouping.corrected_message_ids(corrections))
+        max_pk = self.db.execute("SELECT COALESCE(MAX(pk), 0) FROM messages").fetchone()[0]
+        if named and any(r[0] in named for r in self.db.execute(
+                "SELECT message_id FROM messages WHERE pk > ?", (grouped_pk,))):
+            return False
+        own_addrs = self.user_addresses()
+        self._mark_own(own_addrs, after_pk=grouped_pk)
+        light = self.db.execute(
+            'SELECT pk, message_id, thread_id, in_reply_to, "references", from_addr, "to", company, '
+            "own, application_id, subject FROM messages WHERE own = 1 OR label != 'unrelated' "
+            "OR application_id IS NOT NULL").fetchall()
+        seeds = [i for i, r in enumerate(light) if r["pk"] > grouped_pk]
+        if not seeds:  # nothing new that can join an application
+            for key, value in (("stale", "0"), ("grouped_pk", str(max_pk))):
+                self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+            return True
+        chosen = self._neighbourhood(light, seeds, own_addrs)
+        if chosen is None:
+            return False
+        pks = {light[i]["pk"] for i in chosen}
+        replacing = {light[i]["application_id"] for i in chosen if light[i]["application_id"]}
+        groups = grouping.group_messages(self._rows_by_pk(pks), corrections, own_from=self._own_from())
+        ids = [g.id for g in groups if g.id not in replacing]
+        for i in range(0, len(ids), BATCH):  # an id held by an application left alone: regroup all
+            chunk = ids[i:i + BATCH]
+            if self.db.execute(f"SELECT 1 FROM applications WHERE id IN ({','.join('?' * len(chunk))})",
+                               chunk).fetchone():
+                return False
+        self._write_groups(groups, replacing=replacing, pks=pks, max_pk=max_pk)
         return True
+
+    def _neighbourhood(self, light: list, seeds: list[int], own_addrs) -> set[int] | None:
+        """Indexes of the `light` rows whose grouping the seed rows can change (see
+        _refresh_incremental); None when that is most of the mailbox anyway."""
+        from . import grouping
+
+        company_key, _, is_ats = grouping.key_functions()
+        by_mid, referrers, by_thread, by_app, by_domain, by_key = {}, {}, {}, {}, {}, {}
+        refs_of, domain_of, key_of = [], [], []
+        for i, r in enumerate(light):
+            refs = [m for m in (r["in_reply_to"], *json.loads(r["references"] or "[]")) if m]
+            refs_of.append(refs)
+            if r["message_id"]:
+                by_mid[r["message_id"]] = i
+            for m in refs:
+                referrers.setdefault(m, []).append(i)
+            if r["thread_id"]:
+                by_thread.setdefault(r["thread_id"], []).append(i)
+            if r["application_id"]:
+                by_app.setdefault(r["application_id"], []).append(i)
+            addr = r["from_addr"] or ""
+            d = grouping._domain(addr)
+            d = d if d and not r["own"] and d not in grouping.FREEMAIL and not is_ats(addr) else ""
+            domain_of.append(d)
+            if d:
+                by_domain.setdefault(d, []).append(i)
+            k = company_key(r["company"]) if r["company"] else ""
+            key_of.append(k)
+            if k:
+                by_key.setdefault(k, []).append(i)
+        own_domains = {grouping._domain(a) for a in own_addrs} - {""}
+        limit = max(INCREMENTAL_SMALL, INCREMENTAL_MAX_SHARE * len(light))
+        chosen: set[int] = set()
+        keys_done: set[str] = set()
+        todo = list(seeds)
+        while todo:
+            i = todo.pop()
+            if i in chosen:
+                continue
+            chosen.add(i)
+            if len(chosen) > limit:
+                return None
+            r = light[i]
+            near = list(referrers.get(r["message_id"], ())) if r["message_id"] else []
+            near += [by_mid[m] for m in refs_of[i] if m in by_mid]
+            near += by_thread.get(r["thread_id"], ()) if r["thread_id"] else ()
+            near += by_app.get(r["application_id"], ()) if r["application_id"] else ()
+            near += by_domain.get(domain_of[i], ()) if domain_of[i] else ()
+            keys = [key_of[i]] if key_of[i] else []
+            if r["own"] and not r["company"]:
+                to = grouping.outreach_recipient({"to": json.loads(r["to"] or "[]")}, own_addrs, own_domains,
+                                                 is_ats)
+                if to:  # the company the user wrote to: its key and its mail domain
+                    near += by_domain.get(grouping._domain(to), ())
+                    cleaned = self.db.execute("SELECT cleaned FROM messages WHERE pk = ?", (r["pk"],)).fetchone()
+                    found = grouping.read_outreach(to, r["subject"] or "", cleaned[0] if cleaned else "")
+                    if found and found[0]:
+                        keys.append(company_key(found[0]))
+            for k in keys:
+                if k in keys_done:
+                    continue
+                keys_done.add(k)
+                stem, whole = grouping.compact(k.split(" ")[0]), grouping.compact(k)
+                for other, members in by_key.items():
+                    o_whole = grouping.compact(other)
+                    if o_whole.startswith(stem) or whole.startswith(grouping.compact(other.split(" ")[0])):
+                        near += members
+            todo.extend(j for j in near if j not in chosen)
+        return chosen
 
     def rebuild(self, *, progress=None) -> dict:
         """Re-read every stored message through the parsers, then regroup with the corrections.

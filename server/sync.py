@@ -50,7 +50,9 @@ MAX_ATTEMPTS = 6                 # per sync run; then the error is shown and the
 # batch at a time) while this one keeps fetching; below it, starting the process and importing
 # the parsers there (~0.5 s) would cost more than it saves (an IDLE sync reads one message).
 READER_PROCESS_MIN = 2_000
-READER_INFLIGHT = 4              # batches handed to the reader process and not yet stored
+READER_PROCESSES = 1             # readers: this process fetches meanwhile; a second one measured
+                                 # no faster on 2 shared cores (its parser import costs ~0.3 s CPU)
+READER_INFLIGHT = 8              # batches handed to the readers and not yet stored: bounds memory
 
 NETWORK_ERRORS = (OSError, imaplib.IMAP4.abort, EOFError, ssl.SSLError, socket.timeout)
 
@@ -165,7 +167,7 @@ class Syncer:
                 plans.append(plan)
                 self._total += len(plan["uids"])
         self._report("reading mail")
-        if self._total >= READER_PROCESS_MIN:
+        if self._total >= READER_PROCESS_MIN and (os.cpu_count() or 1) > 1:
             self._start_reader()
         try:
             for plan in plans:
@@ -376,9 +378,9 @@ class Syncer:
     # -- parsing: in a reader process for a big sync, else here ----------------------------
 
     def _start_reader(self) -> None:
-        """Start the reader process; it imports the parsers while this process reads headers."""
+        """Start the reader processes; they import the parsers while this process reads headers."""
         try:
-            self._reader = ReaderProcess()
+            self._reader = ReaderPool(READER_PROCESSES)
         except Exception:  # no process could be started: parse here
             log.info("no reader process; parsing in the sync process", exc_info=True)
             self._reader = None
@@ -489,92 +491,105 @@ class Syncer:
             pass
 
 
-class ReaderProcess:
-    """A second Python process that parses fetched messages while the sync keeps fetching.
+class ReaderPool:
+    """Second Python processes that parse fetched messages while the sync keeps fetching.
 
-    Started with subprocess (a clean interpreter: the caller's main script is never
-    re-imported, unlike multiprocessing's spawn), fed pickled batches of (raw, thread_id,
-    error) on its stdin, answering pickled [(Reading | None, error | None)] on its stdout,
-    in order. Two threads here do the blocking pipe writes and reads, so submit() never
-    waits for the parser. The process ends when its stdin closes (close(), or this process
-    dying), so it never outlives the sync.
+    Each reader is started with subprocess (a clean interpreter: the caller's main script is
+    never re-imported, unlike multiprocessing's spawn) and imports the parsers at once, while
+    the sync reads headers. One thread per reader here takes the next batch from a shared
+    queue, writes it pickled to the reader's stdin and waits for the pickled
+    [(Reading | None, error | None)] on its stdout: an idle reader pulls the next batch, so
+    the work spreads evenly and submit() never waits. A reader ends when its stdin closes
+    (close(), or this process dying), so none outlives the sync.
     """
 
-    def __init__(self):
+    def __init__(self, processes: int):
         import queue
         import subprocess
         import sys
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from server.sync import _reader_main; _reader_main()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
-        self._outbox: queue.Queue = queue.Queue()
-        self._waiting: queue.Queue = queue.Queue()   # futures, in the order of the batches sent
-        self._writer = threading.Thread(target=self._write, name="standing-reader-in", daemon=True)
-        self._reader = threading.Thread(target=self._read, name="standing-reader-out", daemon=True)
-        self._writer.start()
-        self._reader.start()
+        self._queue: queue.Queue = queue.Queue()
+        self.procs = []
+        self._threads = []
+        try:
+            for n in range(processes):
+                proc = subprocess.Popen(
+                    [sys.executable, "-c", "from server.sync import _reader_main; _reader_main()"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
+                self.procs.append(proc)
+                thread = threading.Thread(target=self._serve, args=(proc,), daemon=True,
+                                          name=f"standing-reader-{n}")
+                self._threads.append(thread)
+                thread.start()
+        except BaseException:
+            self.close()
+            raise
 
     def submit(self, items: list[tuple], user_addresses):
+        """A Future of read_many(items, user_addresses), computed in a reader process."""
         from concurrent.futures import Future
-        if self.proc.poll() is not None:
-            raise RuntimeError("the reader process has ended")
+        if not any(t.is_alive() for t in self._threads):
+            raise RuntimeError("no reader process is running")
         future: Future = Future()
-        self._waiting.put(future)
-        self._outbox.put(pickle.dumps((items, user_addresses), protocol=pickle.HIGHEST_PROTOCOL))
+        self._queue.put((future, pickle.dumps((items, user_addresses), protocol=pickle.HIGHEST_PROTOCOL)))
         return future
 
-    def _write(self) -> None:
-        pipe = self.proc.stdin
+    def _serve(self, proc) -> None:
+        job = None
         try:
             while True:
-                payload = self._outbox.get()
-                if payload is None:
-                    break
-                pipe.write(struct.pack(">Q", len(payload)) + payload)
-                pipe.flush()
-        except OSError:
-            pass  # the reader died; _read fails the waiting futures
-        finally:
-            try:
-                pipe.close()
-            except OSError:
-                pass
-
-    def _read(self) -> None:
-        pipe = self.proc.stdout
-        try:
-            while True:
-                head = pipe.read(8)
+                job = self._queue.get()
+                if job is None:
+                    return
+                future, payload = job
+                proc.stdin.write(struct.pack(">Q", len(payload)) + payload)
+                proc.stdin.flush()
+                head = proc.stdout.read(8)
                 if len(head) < 8:
-                    break
-                future = self._waiting.get()
-                future.set_result(pickle.loads(pipe.read(struct.unpack(">Q", head)[0])))
-        except Exception as err:  # a broken answer: the batches still waiting are parsed here
-            log.info("reader process answer unreadable: %s", type(err).__name__)
+                    raise EOFError("the reader process ended")
+                future.set_result(pickle.loads(proc.stdout.read(struct.unpack(">Q", head)[0])))
+                job = None
+        except Exception as err:  # this reader is gone: its batch fails and is parsed here
+            log.info("reader process failed: %s", type(err).__name__)
+            if job is not None:
+                job[0].set_exception(RuntimeError("the reader process ended"))
         finally:
-            while not self._waiting.empty():
-                self._waiting.get().set_exception(RuntimeError("the reader process ended"))
+            for pipe in (proc.stdin, proc.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
 
     def close(self, timeout: float = 10.0) -> None:
-        self._outbox.put(None)
-        self._writer.join(timeout)
-        try:
-            self.proc.wait(timeout)
-        except Exception:
-            self.proc.kill()
-            self.proc.wait()
-        self._reader.join(timeout)
-        self.proc.stdout.close()
+        """Stop every reader (batches still queued fail: the caller parses them itself)."""
+        import queue
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[0].set_exception(RuntimeError("the readers were stopped"))
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout)
+            except Exception:
+                proc.kill()
+                proc.wait()
 
 
 def _reader_main() -> None:
     """The reader process: import the parsers, then answer batches until stdin closes."""
     import sys
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    sys.stdout = sys.stderr  # nothing the parsers print may corrupt the answers
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # nothing printed (by Python or C code) may corrupt the answers
+    sys.stdout = sys.stderr
     source = sys.stdin.buffer
     from parsers import pipeline  # noqa: F401  (warm: compiles the rules before the first batch)
     while True:

@@ -253,3 +253,90 @@ def test_fill_store_for_benchmarks_makes_the_asked_sizes(store):
     assert counts["stored"] == 100 and store.message_count() == 100
     apps = store.standings(NOW)
     assert len(apps) == 20 and len({a["status"] for a in apps}) >= 3
+
+
+# ----------------------------------------------------------------- incremental refresh
+def _groups_snapshot(store):
+    apps = {r[0]: (r[1], r[2], r[3], json.loads(r[4])) for r in store.db.execute(
+        "SELECT id, company, role, archived, summary FROM applications")}
+    links = sorted((r[0] or "", r[1] or "") for r in store.db.execute("SELECT message_id, application_id FROM messages"))
+    return apps, links
+
+
+def _check_each_step(store, steps) -> int:
+    """Ingest each step, refresh (incrementally when it can), compare with a full regroup."""
+    incremental = 0
+    for step in steps:
+        step()
+        store.refresh()
+        incremental += store.last_refresh == "incremental"
+        after = _groups_snapshot(store)
+        store.refresh(force=True)
+        assert _groups_snapshot(store) == after
+    return incremental
+
+
+def test_incremental_refresh_gives_the_same_applications_as_a_full_one_on_the_demo(tmp_path):
+    from server.ingest import DEMO_MBOX, demo_meta, ingest_raw, iter_mbox
+    items = list(iter_mbox(DEMO_MBOX))
+    store = Store.open(tmp_path / "demo.sqlite3")
+    store.set_user_addresses([demo_meta()["user"]])
+    ingest_raw(store, items[:len(items) // 3])
+    store.refresh()
+    assert store.last_refresh == "full"
+    incremental = _check_each_step(store, [lambda item=item: ingest_raw(store, [item])
+                                           for item in items[len(items) // 3:]])
+    assert incremental >= len(items) // 2  # most arrivals regrouped only what they touch
+    assert store.db.execute("SELECT COUNT(*) FROM applications").fetchone()[0] >= 5
+    store.close()
+
+
+def test_incremental_refresh_matches_full_on_a_generated_mailbox(tmp_path):
+    from server.ingest import _fill_unparsed, _generate
+    import random
+    facts = list(_generate(40, 500))
+    random.Random(5).shuffle(facts)  # replies often arrive before what they answer
+    store = Store.open(tmp_path / "gen.sqlite3")
+    store.set_user_addresses(["alex@example.org"])
+    _fill_unparsed(store, facts[:300])
+    store.refresh()
+    chunks = [facts[i:i + 9] for i in range(300, len(facts), 9)]
+    incremental = _check_each_step(store, [lambda c=c: _fill_unparsed(store, c) for c in chunks])
+    assert incremental >= len(chunks) // 2
+
+
+def test_incremental_refresh_follows_company_aliases_threads_and_own_outreach(store):
+    store.set_user_addresses([ME])
+    store.ingest(reading("<p1@x>", company="Pellucid", role="Data Analyst", sender="Ann <ann@pellucid.example>"))
+    store.ingest(reading("<q1@x>", company="Quarry Labs", role="SRE", sender="Bo <bo@quarry.example>"))
+    store.ingest(reading("<r1@x>", company=None, role=None, in_reply_to="<r0@x>", sender="Di <di@rook.example>"))
+    store.refresh()
+    steps = [
+        # a longer spelling of a known company: the short key now aliases to it
+        lambda: store.ingest(reading("<p2@x>", company="Pellucid Systems", role="Data Analyst", days_ago=2,
+                                     sender="Cy <cy@pellucid.example>")),
+        # a stray company name read off a mail domain that another company's key dominates
+        lambda: store.ingest(reading("<p4@x>", company="Confirmed", role="Data Analyst", days_ago=1,
+                                     sender="Ann <ann@pellucid.example>")),
+        # a second longer spelling: the alias is ambiguous again
+        lambda: store.ingest(reading("<p3@ats>", company="Pellucid Labs", role="Data Analyst", days_ago=1,
+                                     sender="Pellucid <no-reply@greenhouse.io>")),
+        # the message an earlier one answered arrives late (its thread had no company yet)
+        lambda: store.ingest(reading("<r0@x>", company="Rook Partners", role="Analyst", days_ago=4,
+                                     sender="Di <di@rook.example>")),
+        # a reply to an old message, naming no company
+        lambda: store.ingest(reading("<q2@x>", company=None, role=None, in_reply_to="<q1@x>", days_ago=1,
+                                     sender="Bo <bo@quarry.example>")),
+        # the user's own mail: a reply, then a cold application to a new company
+        lambda: store.ingest(reading("<me1@x>", label="unrelated", in_reply_to="<q2@x>", sender=f"Me <{ME}>",
+                                     own=True)),
+        lambda: store.ingest(Reading(
+            email=Email(message_id="<me2@x>", from_addr=ME, to=("jobs@tallowmere.example",),
+                        date=NOW, subject="Application: Backend Engineer",
+                        text="Hello, I am applying for the Backend Engineer opening."),
+            reply=Reply(text="Hello, I am applying for the Backend Engineer opening."),
+            verdict=Verdict("unrelated", 1.0), employer=Employer(), own=True)),
+        # unrelated mail touches nothing
+        lambda: store.ingest(reading("<n1@x>", label="unrelated", sender="News <news@paper.example>")),
+    ]
+    assert _check_each_step(store, steps) == len(steps)

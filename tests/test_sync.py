@@ -358,3 +358,29 @@ def test_fast_header_reader_matches_imapclient(dovecot):
     for uid in uids:
         assert fast[uid]["header"] == slow[uid][imap.HEADER_KEY]
         assert fast[uid]["size"] == slow[uid][b"RFC822.SIZE"]
+
+
+def test_reader_processes_give_the_same_store_and_end_with_the_sync(dovecot, data_dir, monkeypatch):
+    """A big sync parses in reader processes (sync.ReaderPool); forced on for a small mailbox,
+    every message reads the same as when parsed in the sync process, and no reader is left."""
+    _fill_from_timelines(dovecot)
+    pools = []
+
+    class Recorded(sync.ReaderPool):
+        def __init__(self, processes):
+            super().__init__(processes)
+            pools.append(self)
+
+    monkeypatch.setattr(sync, "ReaderPool", Recorded)
+    stored = {}
+    for name, minimum in (("readers", 0), ("here", 10 ** 9)):
+        monkeypatch.setattr(sync, "READER_PROCESS_MIN", minimum)
+        with Store.open(data_dir / f"{name}.sqlite3") as store:
+            _add(store, dovecot)
+            result = sync.sync_all(store, now=NOW, batch_size=7)
+            assert result.errors == 0 and result.stored > 30
+            stored[name] = (_summary(store.standings(NOW)), sorted(tuple(r) for r in store.db.execute(
+                "SELECT message_id, label, company, role, expected_by, own FROM messages")))
+            assert store.folder_state(store.list_accounts()[0]["id"], "INBOX")["last_uid"]
+    assert pools and all(p.returncode is not None for pool in pools for p in pool.procs)
+    assert stored["readers"] == stored["here"]
