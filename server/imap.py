@@ -183,10 +183,17 @@ def _quiet_close(client) -> None:
 
 
 def login(client, user: str, secret: str, auth: str = "password") -> None:
+    """Log in with an app password (LOGIN) or an OAuth access token (XOAUTH2).
+
+    LOGIN sends its arguments as ASCII (imaplib cannot send anything else), so a password
+    with other letters goes through AUTHENTICATE PLAIN, which carries UTF-8 (RFC 4616).
+    """
     if auth == "oauth":
         client.oauth2_login(user, secret)
-    else:
+    elif secret.isascii() and user.isascii():
         client.login(user, secret)
+    else:
+        client.plain_login(user, secret)
 
 
 def check_imap4rev1(client, settings: ServerSettings) -> None:

@@ -49,6 +49,21 @@ def test_right_password_saves_account_and_secret_is_nowhere_in_clear(dovecot, da
     assert list(data_dir.glob("standing.sqlite3*"))
 
 
+def test_password_with_letters_outside_ascii_logs_in_and_stays_encrypted(dovecot, data_dir,
+                                                                         monkeypatch):
+    # LOGIN can only carry ASCII: such a password must go through AUTHENTICATE PLAIN.
+    from tests.support.dovecot import DovecotUser
+    monkeypatch.setenv("STANDING_KEYRING", "0")
+    user = DovecotUser(dovecot.server, *dovecot.server.add_user(non_ascii=True))
+    assert not user.password.isascii()
+    with Store.open() as store:
+        account = accounts.add_account(store, email=user.user, secret=user.password,
+                                       host="127.0.0.1", port=dovecot.port, security="plain")
+        client = accounts.open_account(store, store.get_account(account["id"]))
+        client.logout()
+    assert _files_containing(data_dir, user.password.encode()) == []
+
+
 def test_tls_with_the_test_ca_trusted(dovecot, monkeypatch):
     monkeypatch.setenv("STANDING_IMAP_CA_FILE", str(dovecot.ca_path))
     settings = accounts.check_connection(email=dovecot.user, secret=dovecot.password,

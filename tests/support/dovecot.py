@@ -38,6 +38,7 @@ MAIL_UID = 65534  # the mail user cannot be root; nobody/nogroup owns the Maildi
 START_DEADLINE = 15.0  # seconds to wait for the greeting on a busy 2-core machine
 DOMAIN = "example.org"
 PROVISIONED_USERS = 500  # users written to the passwd file at start (one per test)
+NON_ASCII_USERS = 20  # more users after those, whose passwords are not ASCII ("Straße")
 
 
 def _free_port() -> int:
@@ -154,6 +155,7 @@ class DovecotServer:
         self.ca_path = self.root / "ca.pem"
         self.proc: subprocess.Popen | None = None
         self._users = itertools.count(1)
+        self._non_ascii_users = itertools.count(PROVISIONED_USERS + 1)
 
     @classmethod
     def start(cls, root: Path | None = None) -> "DovecotServer":
@@ -177,7 +179,7 @@ class DovecotServer:
         # one second could be missed: every user a test process can ask for is written now.
         (root / "passwd").write_text("".join(
             f"user{i}@{DOMAIN}:{{PLAIN}}{self.password_for(i)}::::::\n"
-            for i in range(1, PROVISIONED_USERS + 1)))
+            for i in range(1, PROVISIONED_USERS + NON_ASCII_USERS + 1)))
         os.chmod(root / "passwd", 0o644)
         _make_certs(root)
         os.chmod(root / "server.key", 0o600)
@@ -219,12 +221,16 @@ class DovecotServer:
 
     @staticmethod
     def password_for(i: int) -> str:
+        if i > PROVISIONED_USERS:
+            return f"s3cret-Straße-Ünïcode-{i:04d}"
         return f"s3cret-Pass-{i:04d}"
 
-    def add_user(self) -> tuple[str, str]:
-        """A mail user nobody used yet (from the ones written at start). Returns (user, password)."""
-        i = next(self._users)
-        if i > PROVISIONED_USERS:
+    def add_user(self, *, non_ascii: bool = False) -> tuple[str, str]:
+        """A mail user nobody used yet (from the ones written at start). Returns (user, password);
+        with non_ascii, one whose password has letters outside ASCII."""
+        i = next(self._non_ascii_users if non_ascii else self._users)
+        limit = PROVISIONED_USERS + NON_ASCII_USERS if non_ascii else PROVISIONED_USERS
+        if i > limit:
             raise RuntimeError("more test mail users than provisioned; raise PROVISIONED_USERS")
         return f"user{i}@{DOMAIN}", self.password_for(i)
 
