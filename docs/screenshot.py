@@ -1,6 +1,6 @@
 """Remake docs/popup.png: the popup on the bundled demo mailbox, in real headless Chromium.
 
-    python3 docs/screenshot.py [--dark]
+    python3 docs/screenshot.py [--dark] [--ask]
 
 Starts `standing serve --demo` on a free port with a throwaway data dir, pairs the unpacked
 extension through its options page with the printed code, opens the popup at its own size
@@ -23,6 +23,7 @@ from tests.support.serve import start_serve  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dark", action="store_true", help="dark colour scheme")
+    parser.add_argument("--ask", action="store_true", help="open the first \"Ask where you stand\"")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "popup.png")
     args = parser.parse_args()
 
@@ -47,6 +48,9 @@ def main() -> int:
                 page.wait_for_selector("#pair-status.ok")
                 page.goto(f"{base}/popup.html")
                 page.wait_for_selector("li.application")
+                if args.ask:
+                    page.click("li.application[data-flag=amber] button.ask-toggle")
+                    page.wait_for_selector("li.application .ask:not([hidden])")
                 page.screenshot(path=str(args.out))
                 context.close()
         finally:

@@ -61,3 +61,14 @@ export function timingText(app) {
   }
   return "";
 }
+
+/** The same, short enough to share a line with a button on a list card. */
+export function timingShort(app) {
+  if (app.expected_by) {
+    return `${app.status === "overdue" ? "Was due" : "Expected by"} ${formatDay(app.expected_by)}`;
+  }
+  if (Number.isFinite(app.days_silent) && app.days_silent > 0) {
+    return `${app.days_silent} day${app.days_silent === 1 ? "" : "s"} silent`;
+  }
+  return "";
+}

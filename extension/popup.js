@@ -3,18 +3,24 @@
 // through render.js (text nodes).
 import { apiRequest } from "./api.js";
 import { clearBadge, showAmberBadge } from "./badge.js";
-import { FLAG_SYMBOL, FLAG_TEXT, LABEL_TEXT, TREND_TEXT, formatDay, formatMoment, statusText, timingText } from "./labels.js";
+import { FLAG_SYMBOL, FLAG_TEXT, LABEL_TEXT, TREND_TEXT, formatDay, formatMoment, statusText, timingShort, timingText } from "./labels.js";
 import { fill, h, textWithLinks } from "./render.js";
 import { ext, getSettings } from "./storage.js";
 
 // While the server syncs, refresh this often so the progress bar moves.
 const SYNC_REFRESH_MS = 2000;
+// A notice ("Question copied.") is read, then gets out of the way.
+const NOTICE_MS = 8000;
 const KNOWN_FLAGS = new Set(["green", "amber", "red", "grey"]);
+// The summary line, in the attention order: words for each flag's count.
+const SUMMARY_WORDS = [["amber", "to ask about"], ["green", "going well"], ["grey", "waiting"], ["red", "closed"]];
 
 const $ = (id) => document.getElementById(id);
 
 // Page state lives only as long as the popup is open.
 let syncTimer = null;
+let noticeTimer = null;
+let askCount = 0; // unique ids for the "ask where you stand" panels
 let latestApplications = [];
 const details = new Map(); // application id -> detail promise, for reply drafts
 
@@ -25,7 +31,7 @@ function show(view) {
   $("sync-button").hidden = view === "setup";
 }
 
-function showError(sentence, { pairAgain = false } = {}) {
+function showError(sentence, { pairAgain = false, retry = false, account = false } = {}) {
   const box = $("error");
   if (!sentence) {
     box.hidden = true;
@@ -33,12 +39,22 @@ function showError(sentence, { pairAgain = false } = {}) {
     return;
   }
   fill(box, h("p", {}, textWithLinks(sentence)),
-    pairAgain ? h("button", { type: "button", className: "primary", onClick: openOptions }, "Pair again in the options") : null);
+    pairAgain ? h("button", { type: "button", className: "primary", onClick: openOptions }, "Pair again in the options") : null,
+    retry ? h("button", { type: "button", id: "retry", onClick: retryLoad }, "Try again") : null,
+    account ? h("button", { type: "button", id: "error-options", onClick: openOptions }, "Check the account in the options") : null);
   box.hidden = false;
 }
 
+async function retryLoad(event) {
+  event.currentTarget.disabled = true;
+  await loadList();
+  $("retry")?.focus(); // still failing: keep the keyboard where it was
+}
+
 function notify(sentence) {
+  clearTimeout(noticeTimer);
   $("notice").textContent = sentence;
+  if (sentence) noticeTimer = setTimeout(() => { $("notice").textContent = ""; }, NOTICE_MS);
 }
 
 function openOptions() {
@@ -53,7 +69,7 @@ async function handleFailure(err) {
     return;
   }
   show(err.kind === "server" ? "list" : "none");
-  showError(err.message, { pairAgain: err.kind === "revoked" });
+  showError(err.message, { pairAgain: err.kind === "revoked", retry: err.kind === "server_down" || err.kind === "bad_response" });
 }
 
 async function loadList() {
@@ -101,7 +117,7 @@ function renderSync(sync) {
     const when = formatMoment(sync.last_synced);
     text.textContent = when ? `Mailbox last checked ${when}` : "";
   }
-  if (sync.error) showError(`The mailbox check failed: ${sync.error}`);
+  if (sync.error) showError(`The mailbox check failed: ${sync.error}`, { account: true });
   else showError(null);
 }
 
@@ -109,11 +125,27 @@ function renderList(applications) {
   const list = $("applications");
   fill(list, applications.map(applicationItem));
   $("empty").hidden = applications.length > 0;
-  const amber = applications.filter((app) => app.flag === "amber").length;
-  $("summary").textContent = applications.length
-    ? `${applications.length} application${applications.length === 1 ? "" : "s"}` +
-      (amber ? ` · ${amber} where it is time to ask` : " · nothing to chase right now")
-    : "";
+  $("summary").textContent = summaryText(applications);
+  if (!applications.length) explainEmpty();
+}
+
+/** An empty list reads differently once a mailbox is connected: say which one was checked. */
+async function explainEmpty() {
+  const data = await apiRequest("/api/accounts").catch(() => null);
+  const emails = (Array.isArray(data?.accounts) ? data.accounts : []).map((a) => String(a.email ?? "")).filter(Boolean);
+  $("empty-options").hidden = emails.length > 0;
+  $("empty-text").textContent = emails.length
+    ? `Nothing from employers found in ${emails.join(", ")} so far. Replies to your applications show up here as they arrive.`
+    : "Connect your mailbox in the options; the employers' replies show up here once the sync finds them.";
+}
+
+/** "4 to ask about · 2 going well · 3 waiting · 2 closed" (counts of zero left out). */
+export function summaryText(applications) {
+  if (!applications.length) return "";
+  const parts = SUMMARY_WORDS.map(([flag, words]) => [applications.filter((a) => a.flag === flag).length, words])
+    .filter(([count]) => count > 0).map(([count, words]) => `${count} ${words}`);
+  if (!applications.some((a) => a.flag === "amber")) parts.push("nothing to chase right now");
+  return parts.join(" · ");
 }
 
 function flagPill(app) {
@@ -124,14 +156,18 @@ function flagPill(app) {
 }
 
 function applicationItem(app) {
-  const timing = timingText(app);
-  const trend = TREND_TEXT[app.trend];
+  const timing = [timingShort(app), app.trend && app.trend !== "steady" ? TREND_TEXT[app.trend] : ""].filter(Boolean).join(" · ");
+  const company = app.company || "Unknown company";
+  const role = app.role || "Role not named";
+  const ask = app.flag === "amber" && app.question ? askDisclosure(app) : null;
   const item = h("li", {
     className: "application",
     dataset: { flag: String(app.flag ?? ""), status: String(app.status ?? ""), id: String(app.id ?? "") },
     tabIndex: 0,
+    "aria-label": `${company}, ${role}: ${statusText(app)}. ${app.reason ?? ""}`,
+    title: "Open the timeline and corrections",
     onClick: (event) => {
-      if (!event.target.closest("button, a, input, select, textarea")) openDetail(app.id);
+      if (!event.target.closest("button, a, input, select, textarea, .ask")) openDetail(app.id);
     },
     onKeydown: (event) => {
       if (event.key === "Enter" && event.target === item) openDetail(app.id);
@@ -139,24 +175,49 @@ function applicationItem(app) {
   },
   h("div", { className: "head" },
     flagPill(app),
-    h("span", { className: "who" },
-      h("span", { className: "company" }, app.company || "Unknown company"),
-      h("span", { className: "role" }, app.role || "Role not named"))),
+    h("span", { className: "who", title: `${company} · ${role}` },
+      h("span", { className: "company" }, company),
+      h("span", { className: "role" }, role)),
+    h("span", { className: "chevron", "aria-hidden": "true" }, "›")),
   h("p", { className: "reason" }, app.reason ?? ""),
-  app.evidence?.text ? h("blockquote", { className: "evidence", title: app.evidence.explanation ?? "" }, app.evidence.text) : null,
-  timing || trend ? h("p", { className: "timing" }, [timing, trend && app.trend !== "steady" ? trend : ""].filter(Boolean).join(" · ")) : null,
-  app.flag === "amber" && app.question ? askBlock(app) : null);
+  app.evidence?.text ? h("blockquote", { className: "evidence", title: app.evidence.text }, app.evidence.text) : null,
+  timing || ask ? h("div", { className: "foot" },
+    h("span", { className: "timing", title: timing }, timing),
+    ask?.toggle) : null,
+  ask?.panel);
   return item;
 }
 
-function askBlock(app) {
+/** The question with its two actions, shown open (detail view) or behind a disclosure button. */
+function askBlock(app, { id, hidden = false } = {}) {
   const question = h("p", { className: "question" }, app.question);
-  return h("div", { className: "ask" },
+  return h("div", { className: "ask", id, hidden },
     h("p", { className: "ask-title" }, "Ask where you stand:"),
     question,
     h("div", { className: "ask-actions" },
       h("button", { type: "button", className: "copy-question", onClick: () => copyQuestion(app, question) }, "Copy the question"),
-      h("a", { className: "reply-draft button", href: "#", role: "button", onClick: (event) => openDraft(event, app) }, "Open a reply draft")));
+      h("a", { className: "reply-draft button", href: "#", onClick: (event) => openDraft(event, app) }, "Open a reply draft")));
+}
+
+/** "Ask where you stand ▾": a button (aria-expanded) that shows the question under the card. */
+function askDisclosure(app) {
+  const id = `ask-${++askCount}`;
+  const panel = askBlock(app, { id, hidden: true });
+  const toggle = h("button", {
+    type: "button", className: "ask-toggle", "aria-expanded": "false", "aria-controls": id,
+    onClick: () => {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      panel.hidden = !open;
+      if (open) prepareDraftLink(app, panel.querySelector("a.reply-draft"));
+    },
+  }, "Ask where you stand", h("span", { className: "caret", "aria-hidden": "true" }, "▾"));
+  return { toggle, panel };
+}
+
+/** Fill in the draft link's mailto: ahead of the click, so it is a real link too. */
+function prepareDraftLink(app, link) {
+  detailOf(app.id).then((detail) => { link.href = replyDraftUrl(app, detail); }, () => {});
 }
 
 async function copyQuestion(app, questionNode) {
@@ -293,7 +354,7 @@ function renderDetail(app) {
     h("label", { for: "fix-company" }, "Company"), company,
     h("label", { for: "fix-role" }, "Role"), role,
     h("button", { type: "submit", id: "save-company-role" }, "Save company and role")),
-    others.length ? h("form", { className: "fix", onSubmit: (event) => {
+    others.length ? h("form", { className: "fix stacked", onSubmit: (event) => {
       event.preventDefault();
       if (!mergeWith.value) return notify("Choose the application to merge with first.");
       correct({ kind: "merge", application_id: app.id, other_application_id: mergeWith.value }, app.id, "Applications merged.");
@@ -350,5 +411,6 @@ document.addEventListener("keydown", (event) => {
 });
 $("options-button").addEventListener("click", openOptions);
 $("setup-options").addEventListener("click", openOptions);
+$("empty-options").addEventListener("click", openOptions);
 $("sync-button").addEventListener("click", syncNow);
 loadList();

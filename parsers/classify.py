@@ -558,13 +558,16 @@ def _cue_verdict(text: str, original: str, subject_hits: list[_Hit], unrelated_w
                  ) -> Verdict | None:
     """Sum the weak cues per label (each cue once, at its first unguarded match) plus any
     subject-rule hits; a verdict when the heaviest label is heavy enough and clearly ahead."""
-    starts = _sentence_starts(text)
+    starts: list[int] | None = None
     span = [(0, len(text))]
     score = dict.fromkeys(CUE_LABELS, 0.0)
     found: dict[str, list[_Hit]] = {lab: [] for lab in CUE_LABELS}
     for cue in CUES:
-        if cue.label not in labels:
+        # A substring test per trigger is far cheaper than the cue's regex over the whole text.
+        if cue.label not in labels or (cue.triggers and not any(t in text for t in cue.triggers)):
             continue
+        if starts is None:
+            starts = _sentence_starts(text)
         hit = _first_hit(cue, text, original, starts, span)
         if hit is not None:
             score[cue.label] += cue.weight

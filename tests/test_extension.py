@@ -91,6 +91,11 @@ def wait_for_list(page):
     page.wait_for_selector("li.application, #empty:not([hidden]), #error:not([hidden])", timeout=UI_TIMEOUT_MS)
 
 
+def no_horizontal_overflow(page) -> bool:
+    """Nothing on the page is wider than the popup."""
+    return page.evaluate("document.documentElement.scrollWidth") <= POPUP_VIEWPORT["width"]
+
+
 def badge(context) -> str:
     return service_worker(context).evaluate("pollNow().then(() => chrome.action.getBadgeText({}))")
 
@@ -173,17 +178,53 @@ def test_popup_lists_demo_in_attention_order_and_badge_counts_amber(extension, d
     assert flags == sorted(flags, key=rank.__getitem__), "amber, green, grey, red"
     # every flag has words, not colour alone
     assert all(i["label"].strip() for i in shown)
-    # amber ones offer to ask where you stand
+    # the summary counts them by flag, in the same order
+    counts = {flag: flags.count(flag) for flag in rank}
+    summary = page.text_content("#summary")
+    assert summary.startswith(f"{counts['amber']} to ask about · {counts['green']} going well"), summary
+    # compact cards: at least three whole applications fit in the popup's 600 px, and
+    # nothing is wider than the popup
+    third = page.locator("li.application").nth(2).bounding_box()
+    assert third["y"] + third["height"] <= POPUP_VIEWPORT["height"], third
+    assert no_horizontal_overflow(page)
+
+    # amber ones offer to ask where you stand, behind a disclosure button
     amber_items = page.locator("li.application[data-flag=amber]")
     assert amber_items.count() == flags.count("amber")
-    assert amber_items.first.locator("button.copy-question").is_visible()
-    assert amber_items.first.locator("a.reply-draft").is_visible()
-    question = amber_items.first.locator(".question").text_content()
+    assert page.locator("li.application:not([data-flag=amber]) button.ask-toggle").count() == 0
+    first = amber_items.first
+    toggle = first.locator("button.ask-toggle")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert first.locator("button.copy-question").is_hidden()
+    assert first.locator("a.reply-draft").is_hidden()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert page.is_visible(f"#{toggle.get_attribute('aria-controls')} button.copy-question")
+    assert page.is_hidden("#detail-view")  # the button does not open the card
+    page.keyboard.press(" ")
+    assert toggle.get_attribute("aria-expanded") == "false" and first.locator(".question").is_hidden()
+    page.keyboard.press("Enter")
+    assert first.locator("button.copy-question").is_visible()
+    assert first.locator("a.reply-draft").is_visible()
+    assert no_horizontal_overflow(page)
+    screenshot(page, "test_popup_lists_demo_in_attention_order_and_badge_counts_amber-ask")
+    question = first.locator(".question").text_content()
+    assert "?" in question
     context.grant_permissions(["clipboard-read", "clipboard-write"])
-    amber_items.first.locator("button.copy-question").click()
+    first.locator("button.copy-question").click()
     page.wait_for_function("() => document.querySelector('#notice').textContent !== ''", timeout=UI_TIMEOUT_MS)
     assert "copied" in page.text_content("#notice"), page.text_content("#notice")
+    assert page.is_visible("#notice")  # sticky: in sight however far the list scrolls
     assert page.evaluate("navigator.clipboard.readText()") == question
+    # the reply draft from the list: a mailto: answering the employer with the question
+    with context.expect_page(timeout=UI_TIMEOUT_MS):
+        first.locator("a.reply-draft").click()
+    href = first.locator("a.reply-draft").get_attribute("href")
+    assert href.startswith("mailto:") and "subject=Re%3A%20" in href, href
+    from urllib.parse import unquote
+    assert unquote(href.split("&body=", 1)[1]) == question
+    assert page.is_hidden("#detail-view")
     assert page.is_hidden("#error")
     assert badge(context) == str(flags.count("amber"))
     screenshot(page, "test_popup_lists_demo_in_attention_order_and_badge_counts_amber")
@@ -208,6 +249,8 @@ def test_reply_draft_and_detail_view_by_keyboard(extension, demo_server):
     assert page.locator(".timeline .message").count() >= 1
     assert page.locator(".timeline .message .label").count() >= 1
     assert page.evaluate("document.activeElement.id") == "detail-back"
+    assert page.is_visible("#merge-with")  # the widest control; it must fit the popup
+    assert no_horizontal_overflow(page)
     screenshot(page, "test_reply_draft_and_detail_view_by_keyboard")
 
     # the reply draft answers the employer's latest message with the suggested question
@@ -294,6 +337,7 @@ def test_email_text_renders_as_text_never_html(extension, tmp_path, data_dir):
         subject = page.locator(".timeline .subject").first.text_content()
         assert XSS in subject  # shown literally
         assert XSS in page.text_content("#detail-view")
+        assert no_horizontal_overflow(page)
         page.wait_for_timeout(300)  # let a (wrongly) inserted <img> fail to load and fire onerror
         assert page.locator("img:not([src^='icons/'])").count() == 0
         assert watch.dialogs == [], watch.dialogs
@@ -333,6 +377,7 @@ def test_sync_progress_and_mailbox_error(extension, tmp_path, data_dir):
             store.set_sync_status(state="error", phase=None, error=sentence)
         page.wait_for_selector("#error:not([hidden])", timeout=UI_TIMEOUT_MS)  # the popup refreshes itself
         assert sentence in page.text_content("#error")
+        assert page.is_visible("#error-options")  # where to fix it
         assert page.is_hidden("#sync-progress")
         assert page.locator("li.application").count() == 1  # the list stays readable
         screenshot(page, "test_sync_progress_and_mailbox_error")
@@ -362,6 +407,9 @@ def test_revoked_token_and_stopped_server_show_errors_in_words(extension, demo_s
     error = page.text_content("#error")
     assert "not running" in error and "standing serve" in error, error
     assert page.is_hidden("#list-view")
+    page.click("#retry")  # still down: the same sentence, and the button is there again
+    page.wait_for_selector("#retry:not([disabled])", timeout=UI_TIMEOUT_MS)
+    assert "not running" in page.text_content("#error")
     assert badge(context) == ""
     screenshot(page, "test_revoked_token_and_stopped_server_show_errors_in_words")
     assert watch.errors == []
@@ -373,6 +421,13 @@ def test_connect_account_against_dovecot(extension, empty_server, dovecot):
     context, extension_id = extension
     page, watch = pair_in_options(context, extension_id, empty_server)
     assert page.is_visible("#pair-status.ok")
+
+    # before any mailbox: the empty popup says what to do and offers the options
+    popup, popup_watch = open_popup(context, extension_id)
+    popup.wait_for_selector("#empty:not([hidden])", timeout=UI_TIMEOUT_MS)
+    assert "Connect your mailbox" in popup.text_content("#empty-text")
+    assert popup.is_visible("#empty-options") and popup.is_hidden("#error")
+    screenshot(popup, "test_connect_account_against_dovecot-empty-popup")
 
     page.fill("#account-email", dovecot.user)
     page.click("#account-advanced summary")
@@ -397,6 +452,13 @@ def test_connect_account_against_dovecot(extension, empty_server, dovecot):
     page.wait_for_selector("#accounts li.account", timeout=UI_TIMEOUT_MS)
     assert dovecot.user in page.text_content("#accounts")
     screenshot(page, "test_connect_account_against_dovecot")
+
+    # with a mailbox connected, an empty list says which mailbox was checked
+    popup.reload()
+    popup.wait_for_function(f"() => document.querySelector('#empty-text').textContent.includes({dovecot.user!r})",
+                            timeout=UI_TIMEOUT_MS)
+    assert popup.is_hidden("#empty-options")
+    assert popup_watch.errors == []
 
     page.click("#accounts li.account button.account-remove")
     page.wait_for_function("() => document.querySelectorAll('#accounts li.account').length === 0",
