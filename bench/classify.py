@@ -267,7 +267,8 @@ def spam_report(limit: int | None) -> dict:
           f"email.message_from_bytes {n / bare_s:,.0f} msg/s ({bare_s:.2f} s): "
           f"ratio {pipeline_s / bare_s:.2f}x (target <= 4x)")
     print(f"  classifier alone over the cleaned replies (best of {CLASSIFY_REPEATS}): "
-          f"{classify_s:.2f} s vs bare parse {bare_best:.2f} s: ratio {classify_s / bare_best:.2f}x "
+          f"{classify_s:.2f} s vs bare parse {bare_best:.2f} s: "
+          f"ratio {classify_s / bare_best:.2f}x "
           "(budget <= 2.2x)")
     return {"n": n, "errors": len(errors), "flagged": len(flagged), "ratio": pipeline_s / bare_s,
             "classify_ratio": classify_s / bare_best}

@@ -66,6 +66,9 @@ CUE_OVERRIDE_SCORE = 3.0
 # A reply whose subject names no role counts as context for the cues only when it is short and
 # speaks of a role: employers' notes run a few hundred characters, mailing-list replies longer.
 REPLY_RECALL_MAX_CHARS = 1_200
+# An employer's note says which application it is about in its opening lines ("Thank you for your
+# application for ..."); looking further only costs time on long bulk mail.
+APPLICATION_CONTEXT_CHARS = 1_500
 # An offer stated outright (weight >= this) is not outvoted by the steps that come with it
 # ("can you come in Monday to do your paperwork?").
 OFFER_DECISIVE_WEIGHT = 4.0  # "we'd like to offer you the role", "extend you an offer"
@@ -221,10 +224,12 @@ CONTEXT_SUBJECT = _compile_pattern(
     _DATA["context"]["subject"] + "|" + _DATA["context"]["subject_generic"])
 CONTEXT_STRONG = _compile_pattern(_DATA["context"]["strong"])
 CONTEXT_APPLICATION = _compile_pattern(_DATA["context"]["application"])
+APPLICATION_SUBJECT = _compile_pattern(_DATA["context"]["application_subject"])
 CUES: tuple[Rule, ...] = load_rules(_DATA, key="cue")
 if {c.id for c in CUES} & {r.id for r in RULES}:
     raise ValueError("cue ids must differ from rule ids")
-CUE_LABELS = ("rejected", "offer", "advancing", "noncommittal", "acknowledgement")  # tie-break order
+# Labels the cues can give, in tie-break order.
+CUE_LABELS = ("rejected", "offer", "advancing", "noncommittal", "acknowledgement")
 NON_JOB = _compile_pattern(_DATA["veto"]["non_job"])
 EMPLOYMENT = _compile_pattern(_DATA["veto"]["employment"])
 _LIST_TAG = re.compile(r"\[[^\]]{2,40}\]")  # "[SAtalk]", "[Tech Digest]": mailing-list traffic
@@ -271,9 +276,14 @@ def _trigger_positions(low: str) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
     if _TRIGGER_SCAN is None:
         return found
+    longest: dict[str, list[int]] = {}
     for m in _TRIGGER_SCAN.finditer(low):
-        for fragment in _TRIGGER_IMPLIES[m.group(1)]:
-            found.setdefault(fragment, []).append(m.start())
+        longest.setdefault(m.group(1), []).append(m.start())
+    # Expanded once per distinct fragment, not once per occurrence (positions stay unsorted:
+    # _windows sorts them).
+    for fragment, positions in longest.items():
+        for implied in _TRIGGER_IMPLIES[fragment]:
+            found.setdefault(implied, []).extend(positions)
     return found
 
 
@@ -375,7 +385,8 @@ def _guarded(rule: Rule, text: str, sentence: tuple[int, int], match_start: int)
         return False
     # The retraction may follow in the next sentence: look up to RETRACTION_REACH characters on.
     if "retraction" in rule.guards:
-        for m in _RETRACTION.finditer(text, sentence[0], min(len(text), sentence[1] + RETRACTION_REACH)):
+        reach = min(len(text), sentence[1] + RETRACTION_REACH)
+        for m in _RETRACTION.finditer(text, sentence[0], reach):
             if not _APPEAL.search(text, max(0, m.start() - RETRACTION_LOOKBACK), m.start()):
                 return True
     prefix = text[sentence[0]:match_start]
@@ -496,10 +507,16 @@ def classify(subject: str, text: str, *, calendar: CalendarEvent | None = None) 
     verdict = _classify_job_mail(subject, low_subject, text, original, cal)
     # Checked last, and only for a job label, because it is rarely needed: a club, a loan, a
     # volunteering scheme...
-    if verdict.label != "unrelated" and (NON_JOB.search(low_subject) or NON_JOB.search(text)) and not (
-            EMPLOYMENT.search(low_subject) or EMPLOYMENT.search(text)):
+    if verdict.label != "unrelated" and _not_a_job(low_subject, text):
         return Verdict(label="unrelated", confidence=0.9)
     return verdict
+
+
+def _not_a_job(low_subject: str, text: str) -> bool:
+    """An application for something other than a job (a club, a loan, volunteering), with no
+    word of employment (pay, a vacancy) to say it is a job after all."""
+    return bool(NON_JOB.search(low_subject) or NON_JOB.search(text)) and not (
+        EMPLOYMENT.search(low_subject) or EMPLOYMENT.search(text))
 
 
 def _classify_job_mail(subject: str, low_subject: str, text: str, original: str,
@@ -539,18 +556,19 @@ def _classify_job_mail(subject: str, low_subject: str, text: str, original: str,
 
 
 def _recall_context(low_subject: str, text: str, strong: bool) -> bool:
-    """The message is plainly about the user's own application: the subject or the body says
-    "your application" / "thanks for coming in" / "you applied", or it is a reply in a thread
-    whose subject names a role ("Re: Welding position"). Bulk mail rarely does either: a job
-    title alone in a subject ("[Tech Specialist] digest") is not enough."""
-    if CONTEXT_APPLICATION.search(low_subject) or CONTEXT_APPLICATION.search(text):
+    """The message is plainly about the user's own application: the subject names an application,
+    an interview or a role ("Interview result"), the body says "your application" / "thanks for
+    coming in" / "you applied", or it is a reply in a thread whose subject names a job title
+    ("Re: Welding position"). A job title alone in a list's subject ("[Tech Specialist] digest")
+    is not enough."""
+    if APPLICATION_SUBJECT.search(low_subject) and not _LIST_TAG.search(low_subject):
         return True
-    if _REPLY_SUBJECT.match(low_subject) is None or _LIST_TAG.search(low_subject):
-        return False
     # "Re: Any update?" answered with "the role is still open": a short personal reply with strong
     # job context. Long replies are list discussions, not an employer's note.
-    return ROLE_SUBJECT.search(low_subject) is not None or (
-        strong and len(text) <= REPLY_RECALL_MAX_CHARS)
+    if _REPLY_SUBJECT.match(low_subject) is not None and not _LIST_TAG.search(low_subject) and (
+            ROLE_SUBJECT.search(low_subject) or (strong and len(text) <= REPLY_RECALL_MAX_CHARS)):
+        return True
+    return CONTEXT_APPLICATION.search(text, 0, APPLICATION_CONTEXT_CHARS) is not None
 
 
 def _cue_verdict(text: str, original: str, subject_hits: list[_Hit], unrelated_weight: float, *,

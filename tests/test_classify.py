@@ -10,7 +10,7 @@ from importlib import resources
 
 import pytest
 
-from parsers.classify import RULES, classify, load_rules
+from parsers.classify import CUE_MAX_CONFIDENCE, CUES, RULES, classify, load_rules
 from parsers.model import LABELS, CalendarEvent
 from tests.conftest import CORPUS
 
@@ -131,6 +131,87 @@ MECHANISM = [
 ]
 
 
+# Recall: job mail that no phrase rule words, read from weak cues ("sadly", "base of $58k",
+# "sending a couple of options") once the message is plainly about the user's application.
+RECALL = [
+    ("rejected", "Your interview at Pellham Tiles", "Hi Jo,\n\nThanks for meeting us on Tuesday. "
+     "Sadly the panel felt your experience sits mostly in retail and they need someone with trade "
+     "counter background. Best of luck with the search."),
+    ("rejected", "Re: Bar staff", "Sorry pal, we went a different way on this one. Good luck!"),
+    ("rejected", "Interview outcome", "Dear Mr Osei, thank you for attending our interview. We "
+     "regret we cannot proceed further with you. We wish you every success."),
+    ("offer", "Re: Junior Estimator", "Great news - the directors signed it off. Base of $58k, "
+     "start date is the 4th of August, and the contract comes from HR tomorrow. Congratulations!"),
+    ("offer", "Your application - Night Porter", "Good news, the job is yours from Monday week. "
+     "Bring your bank details on the first day."),
+    ("advancing", "Re: Operations Analyst", "Hi Lea, the team liked you. Sending a couple of "
+     "options for a call with the COO now, just accept whichever suits."),
+    ("advancing", "Your application for Data Clerk", "Thanks for your application. Before we go "
+     "further could you send two referees and your notice period?"),
+    ("noncommittal", "Re: Sous Chef interview", "Still chewing it over with the owners, they are "
+     "away till Friday. Will ring you after."),
+    ("noncommittal", "Your interview on Monday", "Thank you for coming in. We're waiting on the "
+     "budget sign-off so nothing is settled as yet."),
+    ("acknowledgement", "Re: CV for the kitchen porter job", "Got your CV, cheers. I'll pass it "
+     "on to the chef."),
+    ("acknowledgement", "Your application", "Thank you for your interest. Your form was submitted "
+     "and the team will look at it after the closing date."),
+    # weak cues stay silent without an application in view, or against a veto
+    ("unrelated", "Weekend", "Sadly the boat trip is off. Best of luck with the move!"),
+    ("unrelated", "[Dev-list] Re: build engineer", "Still waiting on the build; the delay is "
+     "upstream."),
+]
+
+# Guards and vetoes: a negated closure, a template rejection behind its thank-you opening,
+# non-job applications, a calendar relaying an answer, recruiter-speak quoted in a newsletter.
+GUARDS = [
+    ("noncommittal", "Update on the Planner role", "The Planner role is paused for a month. We "
+     "haven't closed the role and your application stays live; thanks for your patience."),
+    ("rejected", "Thank you for applying - Library Assistant", "Thank you for your application "
+     "for the Library Assistant post. Unfortunately the post has since been withdrawn and will "
+     "not be filled. We wish you every success."),
+    ("unrelated", "Your volunteer application", "Thanks for applying to volunteer at the shelter! "
+     "We'd love to have you join us for an induction on Saturday."),
+    ("unrelated", "Your membership application - Harbour Rowing Club", "We are delighted to "
+     "offer you a place. Welcome to the club!"),
+    ("advancing", "Volunteer Coordinator vacancy - interview", "Thank you for applying for the "
+     "paid Volunteer Coordinator vacancy (salary 27k). We'd like to invite you to an interview "
+     "on Friday."),
+    ("unrelated", "Accepted: Panel interview - Dana Reyes", "Dana Reyes has accepted this "
+     "invitation."),
+    ("unrelated", "Careers Weekly #12", "This week: what \"we've decided to move forward with "
+     "other candidates\" really means, and how to reply."),
+    ("offer", "Re: Kitchen Porter", "Thanks for the trial shift on Saturday. We'd like to offer "
+     "you the porter job. Can you come in Monday at 9 to do the paperwork?"),
+    ("rejected", "Application outcome", "Result: not eligible. You do not meet the minimum "
+     "qualifications for this grade. If you believe this decision was made in error, you may "
+     "appeal within 10 days."),
+    ("noncommittal", "Lab Technician update", "There will be a short delay before we invite "
+     "candidates for interviews, as the job description is still with HR."),
+]
+
+
+@pytest.mark.parametrize("label,subject,text", RECALL + GUARDS)
+def test_recall_and_guards(label, subject, text):
+    verdict = classify(subject, text)
+    assert verdict.label == label, verdict
+    for ev in verdict.evidence:
+        assert ev.label == label and (ev.start < 0 or text[ev.start:ev.end] == ev.text)
+    if verdict.evidence and all(e.rule.startswith("cue.") for e in verdict.evidence):
+        assert verdict.confidence <= CUE_MAX_CONFIDENCE
+
+
+def test_recall_verdicts_come_from_cues():
+    verdict = classify(*RECALL[0][1:])
+    assert {e.rule for e in verdict.evidence} <= {c.id for c in CUES}
+    assert verdict.confidence <= CUE_MAX_CONFIDENCE
+
+
+def test_calendar_reply_is_unrelated():
+    cal = CalendarEvent(summary="Interview: Lab Technician", start=None, method="REPLY")
+    assert classify("Interview: Lab Technician", "Accepted.", calendar=cal).label == "unrelated"
+
+
 @pytest.mark.parametrize("label,subject,text", MECHANISM)
 def test_mechanism(label, subject, text):
     assert classify(subject, text).label == label, classify(subject, text)
@@ -232,6 +313,23 @@ def test_rule_matches_its_examples(rule):
         assert rule.regex.search(low), (rule.id, example)
         if rule.triggers:
             assert any(t in low for t in rule.triggers), (rule.id, example)
+
+
+@pytest.mark.parametrize("cue", CUES, ids=lambda c: c.id)
+def test_cue_matches_its_examples(cue):
+    assert len(cue.examples) >= 3 and cue.label != "unrelated" and cue.triggers, cue.id
+    for example in cue.examples:
+        low = example.lower().replace("\u2019", "'")
+        m = cue.regex.search(low)
+        assert m, (cue.id, example)
+        # the trigger prefilter must never hide a match
+        assert any(t in m.group() for t in cue.triggers), (cue.id, example, m.group())
+
+
+def test_cue_ids_are_unique_and_distinct_from_rules():
+    ids = [c.id for c in CUES]
+    assert len(ids) == len(set(ids)) and not set(ids) & {r.id for r in RULES}
+    assert all(c.id.startswith(f"cue.{c.label}.") for c in CUES)
 
 
 def test_bad_rules_are_refused():
