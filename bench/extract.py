@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from datetime import date, datetime
@@ -23,23 +22,11 @@ sys.path.insert(0, str(REPO))
 
 from parsers.deadlines import expected_by  # noqa: E402
 from parsers.employer import company_key, identify_employer, role_key  # noqa: E402
+from parsers.reply import newest_reply  # noqa: E402
 
 CORPUS_DIR = REPO.parent / "shared" / "corpus"
 DEFAULT_CORPORA = [CORPUS_DIR / "dev.jsonl", CORPUS_DIR / "timelines.jsonl"]
 SKIPPED_LABELS = ("own", "unrelated")  # timelines: the user's own mail and interleaved noise
-QUOTE_START = re.compile(r"^(On .{0,200}wrote:|From: |-{3,}\s*Original Message|>|_{5,})", re.M)
-
-
-def newest(body: str) -> str:
-    """parsers.reply.newest_reply when it exists, else a crude cut at the first quote header."""
-    try:
-        from parsers.reply import newest_reply
-    except ImportError:
-        m = QUOTE_START.search(body)
-        return body[: m.start()] if m else body
-    return newest_reply(body).text
-
-
 def split_sender(sender: str) -> tuple[str, str]:
     try:
         from parsers.mime import parse_address
@@ -78,7 +65,7 @@ def measure(rows: list[dict], *, misses_too: bool) -> None:
     started = time.perf_counter()
     for row in rows:
         name, addr = split_sender(row["sender"])
-        text = newest(row["body"])
+        text = newest_reply(row["body"]).text
         t0 = time.perf_counter()
         who = identify_employer(name, addr, row["subject"], text, full_text=row["body"])
         employer_seconds += time.perf_counter() - t0

@@ -442,12 +442,7 @@ class Syncer:
                 continue
             rows.append((reading, raw, self.account["id"], folder, uid))
         for (reading, *_), (_, inserted) in zip(rows, self.store.ingest_many(rows)):
-            if reading.email.message_id:
-                self._kept.add(reading.email.message_id)
-            if inserted:
-                self.result.stored += 1
-            else:
-                self.result.skipped += 1
+            self._count(reading, inserted)
 
     @staticmethod
     def _fetch_section(client, uids: list[int], section: str, cap: int) -> dict[int, bytes]:
@@ -474,6 +469,10 @@ class Syncer:
         reading, raw = self._read(header, pieces, thread_id, error)
         _, inserted = self.store.ingest(reading, raw=raw, account_id=self.account["id"],
                                         folder=folder, uid=uid)
+        self._count(reading, inserted)
+
+    def _count(self, reading, inserted: bool) -> None:
+        """Remember a stored message's id (replies to it are always fetched) and count it."""
         if reading.email.message_id:
             self._kept.add(reading.email.message_id)
         if inserted:
