@@ -108,6 +108,25 @@ def _registrable_label(domain: str) -> str:
     return parts[-1]
 
 
+# Words that make a display name a recruitment agency's ('Veritas Staffing', 'Kite Personnel').
+# ('Northwind – Staffing' after a dash is a firm's own team, not an agency.)
+AGENCY_DISPLAY = re.compile(r"[\w.&][ \t]+(?:staffing|personnel|headhunters?|placements?|recruitment agency)\b", re.I)
+
+
+AGENCY_DISPLAY_PENALTY = 2.0  # as much as a body naming the client scores, so any named client wins
+
+
+def _local_part_spells(name: str, addr: str) -> bool:
+    """The address's local part is the person's name: 'Dean Porter' <dean.porter@..>, <dporter@..>."""
+    local = _letters(addr.partition("@")[0])
+    words = [_letters(w) for w in name.split()]
+    words = [w for w in words if w]
+    if len(words) != 2 or len(local) < 4 or ORGISH.search(name):
+        return False
+    first, last = words[0], words[-1]
+    return local in ("".join(words), first + last, first[0] + last, last + first, first + last[0])
+
+
 def _is_agency_label(label: str) -> bool:
     return any(word in label for word in AGENCY_WORDS)
 
@@ -129,18 +148,27 @@ def _strip_legal(name: str) -> str:
         name = name[: m.start()]
 
 
+TEAM_SET = frozenset(TEAM_WORDS)
+
+
 @lru_cache(maxsize=NAME_CACHE)
 def _strip_team(name: str) -> str:
-    """'Northwind Careers' -> 'Northwind'; 'HR – Northwind' -> 'Northwind'."""
+    """'Northwind Careers' -> 'Northwind'; 'HR – Northwind' -> 'Northwind'; a name made only of
+    team words ('Recruiting Team') -> ''."""
     name = name.strip(" \t-–—|,·:")
+    if _fold(name) in TEAM_SET:  # 'Recruitment', 'Recruitment Services'
+        return ""
+    stripped = False
     while name:
         for rx in (_TEAM_HEAD, _TEAM_TAIL):
             new = rx.sub("", name, count=1).strip(" \t-–—|,·:")
             if new != name and new:
-                name = new
+                name, stripped = new, True
                 break
         else:
-            return name
+            break
+    if stripped and _fold(name) in TEAM_SET:
+        return ""
     return name
 
 
@@ -148,6 +176,9 @@ def _strip_team(name: str) -> str:
 def _clean_company(name: str) -> str:
     name = re.sub(r"\s+", " ", name).strip(" \t\"'.,;:!?-–—|·")
     name = re.sub(r"^(?:the|your|our)\s+(?=[A-Z])", "", name)
+    m = re.match(r"(.+?)\s+via\s+(.+)$", name, re.I)  # a signature 'Northwind via Greenhouse'
+    if m and _fold(m.group(2)) in ATS_NAMES:
+        name = m.group(1)
     name = _strip_team(name)
     name = re.sub(r"^(?:the|your|our)\s+(?=[A-Z])", "", name)  # "The Northwind Talent Team"
     name = re.sub(r"['’]s$", "", name)
@@ -168,6 +199,7 @@ def company_key(name: str | None) -> str:
     text = _strip_legal(text)
     text = _strip_team(text)
     text = re.sub(r"^the\s+", "", text)
+    text = re.sub(r"\s+and$", "", text)  # 'Lindell & Co' -> 'lindell'
     text = re.sub(r"[^\w\s]", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -185,6 +217,7 @@ def role_key(role: str | None) -> str:
     text = _clean_role(role)
     # "Branch Manager – Oshkosh" and "Branch Manager (Nights)" name the same opening
     text = re.sub(r"\s+[–—-]\s+.*$|\s*\([^()]*\)", "", text)
+    text = re.sub(r"\s+(?:I{1,3}|IV|[1-4])$", "", text)  # a grade: 'Dispatcher I' is the 'Dispatcher' opening
     text = _fold(text).replace("&", " and ")
     text = re.sub(r"[^\w\s]", " ", text)
     words = [ROLE_ABBREVIATIONS.get(w, w) for w in text.split()]
@@ -277,6 +310,9 @@ def _role_from_subject(subject: str) -> str | None:
     subject = re.sub(r"\s*\((?:ref|req|job|id|position|vacancy|exam|posting|recruitment)\b[^()]*\)", "",
                      subject, flags=re.I)
     for part in _split_subject(subject):
+        part = re.sub(r"^(?i:cv|resume|résumé|application|applying|cover letter)\s+(?i:for|-)\s+", "", part)
+        if re.fullmatch(r"[A-Z][a-z]+(?: [a-z]+){1,3}", part) and _is_head(part.split()[-1]):
+            part = part.title()  # "Graphic designer" -> "Graphic Designer"
         # keep the comma qualifier ("Account Executive, Mid-Market")
         m = re.match(r"(.*?\S)\s*,\s*([A-Z][\w/&-]*(?:\s+[A-Z&][\w/&-]*){0,3})\s*(\(.*\))?$", part)
         words = part.split()
@@ -348,6 +384,9 @@ def _extend_role(role: str, text: str) -> str:
     first = re.sub(r"^[,(–\s-]+", "", tail).split()[0].lower() if tail.strip(" ,(–-") else ""
     if first in ("at", "in", "we", "i", "and", "the", "our", "based", "which", "for", "with"):
         return role
+    if re.search(r"(?i)\b(?:assessment|interview|test|challenge|screen|screening|application|update|offer|"
+                 r"outcome|confirmation|feedback)s?\b", tail):
+        return role  # 'Data Analyst - Online Assessment' names a step, not the title
     if tail.startswith((" –", " -")) and not re.fullmatch(r" [–-] [A-Z][\w/&-]*(?: [A-Z&][\w/&-]*)?", tail):
         return role
     return _clean_role(role + tail)
@@ -356,7 +395,7 @@ def _extend_role(role: str, text: str) -> str:
 _TITLE_WORD = r"(?:[A-Z][\w'’&+./-]*|[a-z]{1,3}[A-Z]\w*|\d[\w/-]*)"
 _TITLE = (rf"{_TITLE_WORD}(?:(?:[ \t]+(?:of|and|&|/|[–-]|de)[ \t]+|,[ \t]+|[ \t]+)"
           rf"(?:{_TITLE_WORD}|\([^()\n]{{1,40}}\))){{0,{MAX_ROLE_WORDS + 3}}}")
-_ROLE_NOUN = r"(?:role|position|opening|post|vacancy|job|requisition|interviews?|slot|spot|seat)"
+_ROLE_NOUN = r"(?:role|position|opening|post|vacancy|job|requisition|interviews?|slot|spot|seat|opportunity)"
 # Body phrases that frame a title, scanned once: "the <Title> role", "position of <Title>",
 # "application for <Title>", "as our first <Title>". ``framed`` titles end on a role noun and are
 # taken whole ("the Account Executive, Mid-Market role"); the others are trimmed to their head.
@@ -368,9 +407,22 @@ _BODY_TITLE = re.compile(
     rf"as[ \t]+(?:our|an?|the)(?:[ \t]+(?:first|new))?)[ \t]+(?:the[ \t]+)?(?P<open>{_TITLE})")
 
 
+# A labelled field line in a template: "Position: Claims Analyst", "Job title: ...".
+_FIELD_TITLE = re.compile(rf"^[ \t]*(?i:position|role|job title|job|vacancy|post|title|examination|"
+                          rf"position title|job role)[ \t]*:[ \t]*(?P<open>{_TITLE})[ \t]*$", re.M)
+# "applying to be our Community Manager", "your application to be a Dog Walker".
+_BE_TITLE = re.compile(rf"\bto[ \t]+be[ \t]+(?:our|an?|the)(?:[ \t]+(?:first|new|next))?[ \t]+(?P<open>{_TITLE})")
+
+
 def _body_titles(text: str) -> list[str]:
     """Job titles the body frames, in order of appearance."""
     titles = []
+    for rx in (_FIELD_TITLE, _BE_TITLE):
+        for m in rx.finditer(text):
+            words = m.group("open").split()
+            role = _role_in_words(words) if not _is_head(words[-1].strip(",()")) else _clean_role(m.group("open"))
+            if role and _fold(role.split()[0]) not in ROLE_STOP:
+                titles.append(role)
     for m in _BODY_TITLE.finditer(text):
         span = m.group("framed") or m.group("open")
         words = span.split()
@@ -438,17 +490,28 @@ def _initials(name: str) -> str:
                    if w.lower() not in ("of", "and", "the", "for", "de")).lower()
 
 
-def _from_display(from_name: str) -> str | None:
+def _is_relay_name(name: str, relay: str) -> bool:
+    """An ATS's name, or the name of the relay the mail came through ('HireRight' from
+    hireright.com, 'Acme Tests' from acmetests.io)."""
+    return _fold(name.strip()) in ATS_NAMES or bool(relay) and _matches_domain(name, relay)
+
+
+def _from_display(from_name: str, relay: str = "") -> str | None:
+    """The company a display name gives. ``relay``: the registrable label of an ATS sender
+    domain, whose own name in the display ('Northwind via SkillCheck') is no company."""
     name = (from_name or "").strip().strip("\"'")
     if not name:
         return None
     m = re.search(r"\(([^()]+)\)\s*$", name)  # "Jane Doe (Northwind)"
     if m and _looks_like_person(name[: m.start()]):
         return _clean_company(m.group(1)) or None
+    m = re.match(r"(.+?)\s+for\s+(.+)$", name, re.I)  # "SkillCheck for Northwind"
+    if m and _is_relay_name(m.group(1), relay):
+        return _clean_company(m.group(2)) or None
     m = re.match(r"(.+?)\s+(?:via|from|at|@)\s+(.+)$", name, re.I)  # "Northwind via Greenhouse"
     if m:
         left, right = m.group(1), m.group(2)
-        if _fold(right.strip()) in ATS_NAMES:
+        if _is_relay_name(right, relay):
             name = left
         else:
             return _clean_company(right) or None
@@ -766,11 +829,17 @@ def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *
     ats = is_ats_address(domain) if domain else False
     free = _is_freemail(domain)
     label = "" if (ats or free or not domain) else _registrable_label(domain)
+    if label in SECOND_LEVEL:  # 'jobs@gov.ab.ca': the label left is only 'gov'
+        label = ""
     agency = bool(label) and _is_agency_label(label)
 
-    display = _from_display(from_name)
+    display = _from_display(from_name, _registrable_label(domain) if ats else "")
     person_name = ""
-    if display and not ats and _looks_like_person(display) and not (label and _matches_domain(display, label)):
+    if display and not ats and _local_part_spells(display, from_addr or "") and len(display.split()) >= 2:
+        person_name, display = display, None  # dean.porter@ is Dean Porter, though 'porter' is a job
+    team_named = display is not None and _fold(display) != _fold(from_name.strip().strip("\"'"))
+    if (display and not ats and _looks_like_person(display) and not (label and _matches_domain(display, label))
+            and not team_named):  # 'Hollis Reed Careers' is a firm's sender, not a person
         person_name, display = display, None
     if display and ats and re.search(r"\bvia\b", from_name, re.I) and _looks_like_person(display):
         person_name, display = display, None
@@ -800,7 +869,10 @@ def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *
 
     for name in _company_from_subject(subject):
         add(name, 3.0)
-    if display:
+    agency_display = company_key(display) if display and AGENCY_DISPLAY.search(from_name) else ""
+    if agency_display:
+        add(display, 1.0)  # 'Veritas Staffing' via a relay: an agency, whose mail names its client
+    elif display:
         add(display, 3.5 if (ats or not _looks_like_person(display)) else 1.0)
     for name in _company_from_body(text):
         add(name, 2.0)
@@ -824,6 +896,13 @@ def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *
         for key in list(scores):
             if len(initials) >= 3 and _initials(forms[key]) == initials:
                 scores[key] += 3.0
+
+    if agency_display in scores:  # the agency's own name (display, signature) only when no client is named
+        scores[agency_display] -= AGENCY_DISPLAY_PENALTY
+    if len(person_name.split()) >= 2:  # the sender's own name (or a part of it) is no employer
+        own = {company_key(person_name)} | {company_key(w) for w in person_name.split()}
+        for key in [k for k in scores if k in own]:
+            del scores[key]
 
     company = None
     if scores:

@@ -264,3 +264,104 @@ def test_a_guess_from_the_domain_never_respells_the_mails_name():
     who = identify_employer("Ada Roe", "ada@elmandoak.com", "Re: next steps",
                             "Hi Jo, thanks for meeting the team at Elm & Oak yesterday.\n\nAda")
     assert who.company == "Elm & Oak"
+
+
+# --- relays, team words, agencies and senders (fresh-set mechanisms; our own fixture mails) ---
+
+@pytest.mark.parametrize("from_name, addr", [
+    ("Pemberley Foods via HireRight", "noreply@hireright.com"),   # background-check relay
+    ("CodeSignal for Pemberley Foods", "tests@codesignal.com"),   # coding-test relay: "<relay> for <firm>"
+    ("Pemberley Foods", "no-reply@applitrack.com"),               # school/job-board relay domain
+])
+def test_check_and_test_relays_are_never_the_employer(from_name, addr):
+    who = identify_employer(from_name, addr, "Action needed: please complete this step",
+                            "Hello,\n\nPlease complete the step below within five days.\n\nThank you")
+    assert who.company == "Pemberley Foods"
+    assert is_ats_address(addr)
+
+
+def test_a_name_made_only_of_team_words_is_no_company():
+    who = identify_employer("Oberhaus-Akademie Recruiting", "jobs@oha-research.de",
+                            "Application for Research Software Engineer – receipt",
+                            "Dear Dr. Lenz,\n\nWe confirm receipt of your documents.\n\nKind regards\nRecruiting Team")
+    assert who.company == "Oberhaus-Akademie"  # a team-named sender is a firm, not a person
+
+
+@pytest.mark.parametrize("name", ["Recruiting Team", "Recruitment Services", "HR Team", "Recrutement"])
+def test_team_only_names_clean_to_nothing(name):
+    assert company_key(name) == ""
+
+
+def test_french_hr_suffix_is_a_team_word():
+    who = identify_employer("Hôtel des Quatre Vents RH", "rh@quatrevents.ca", "Votre candidature",
+                            "Bonjour,\n\nMerci pour votre candidature.\n\nL'équipe")
+    assert who.company == "Hôtel des Quatre Vents"
+
+
+def test_a_bare_government_label_does_not_penalise_the_sender_name():
+    who = identify_employer("Harbour Ports Authority", "jobs@gov.ns.ca", "Thank you for applying - Deckhand",
+                            "Dear Applicant,\n\nThank you for applying. Working for the Province is rewarding.\n\n"
+                            "Harbour Ports Authority")
+    assert who.company == "Harbour Ports Authority"
+
+
+def test_cv_in_the_subject_is_not_a_company():
+    who = identify_employer("Orla", "orla@thegreenlantern.ie", "Re: CV - Barback",
+                            "Thanks, passing it to the manager now.\n\nOrla")
+    assert company_key(who.company) != "cv"
+
+
+def test_the_agency_recruiters_own_name_is_never_the_employer():
+    # 'Porter' is also a job, so the name alone does not look like a person; the address says it is one
+    who = identify_employer("Colm Porter", "colm.porter@brightwave-recruitment.ie", "RE: Forklift Driver - feedback",
+                            "Hi Sean,\n\nHeard back from Ostrander. They want a second chat on Monday.\n\nColm")
+    assert who.company == "Ostrander"
+
+
+def test_a_staffing_agency_display_yields_to_the_client_it_names():
+    who = identify_employer("Keelson Staffing", "notifications@bullhornmail.com", "Candidate status",
+                            "Hi Dev,\n\nThe client has reviewed your submission for the Night Porter role at "
+                            "Brantwood Hotel and would like to meet you.\n\nKeelson Staffing")
+    assert who.company == "Brantwood Hotel"
+
+
+def test_a_staffing_team_after_a_dash_is_the_firms_own():
+    who = identify_employer("Coastal Fisheries Agency – Staffing", "staffing@cfa.ca", "Result of interview",
+                            "Dear Applicant,\n\nThank you for attending the interview.\n\nStaffing Office")
+    assert who.company == "Coastal Fisheries Agency"
+
+
+def test_and_co_is_kept_in_the_display_and_dropped_from_the_key():
+    who = identify_employer("Pell & Co", "noreply@candidates.workablemail.com", "Application received",
+                            "Hi Ria,\n\nThanks for applying for the Payroll Clerk position at Pell & Co.\n\nPell & Co")
+    assert who.company == "Pell & Co"
+    assert company_key("Pell & Co") == company_key("Pell") == "pell"
+
+
+def test_a_signature_naming_the_relay_keeps_only_the_firm():
+    who = identify_employer("Workable", "noreply@candidates.workablemail.com", "Offer Letter - Support Lead",
+                            "Hi Ana,\n\nYour offer letter is attached.\n\nTrellis Metrics via Workable")
+    assert who.company == "Trellis Metrics"
+
+
+# --- role phrases ---
+
+@pytest.mark.parametrize("subject, text, want", [
+    ("Your interview is booked", "Hello,\n\nPosition: Claims Intake Analyst\nDate: 4 June\n", "Claims Intake Analyst"),
+    ("We got your note", "Hi! Thanks for applying to be our Front Desk Host this summer.", "Front Desk Host"),
+    ("Re: Fw: Resume for Payroll Officer", "Received, thank you.", "Payroll Officer"),
+    ("Re: Sous chef", "Can you come in on Friday?", "Sous Chef"),
+    ("Re: Nanny position", "The children loved meeting you.", "Nanny"),
+    ("Update", "Thank you for your interest in the Production Planner opportunity. We have paused it.",
+     "Production Planner"),
+    ("Coding test: Data Engineer Intern",
+     "Hi, you are invited to the Data Engineer Intern - Technical Assessment. It takes 60 minutes.",
+     "Data Engineer Intern"),
+])
+def test_role_phrases(subject, text, want):
+    assert identify_employer("", "", subject, text).role == want
+
+
+def test_a_grade_numeral_does_not_split_the_role_key():
+    assert role_key("Records Clerk II") == role_key("Records Clerk") == "records clerk"
+    assert role_key("Records Clerk II") != role_key("Records Manager II")
