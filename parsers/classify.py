@@ -41,9 +41,10 @@ from importlib import resources
 from .model import LABELS, CalendarEvent, Evidence, Verdict
 
 RULES_RESOURCE = "rules.toml"
-# Decisions are stated near the top of a reply (employer replies run 0.5-3 KB); beyond this a
-# "reply" is a pasted document or a newsletter, and bounding it bounds every regex pass.
-MAX_TEXT_CHARS = 5_000
+# Decisions are stated near the top of a reply (employer replies run 0.5-3 KB, the decision in
+# the first ~1.5 KB); beyond this a "reply" is a pasted document, a legal footer or a newsletter,
+# and bounding it bounds every regex pass (bulk mail is long: this is most of the scan time).
+MAX_TEXT_CHARS = 3_000
 MAX_SUBJECT_CHARS = 400  # subjects longer than this are garbage or spam
 # An evidence quote longer than this is cut to the clause around the match (popup space).
 MAX_EVIDENCE_CHARS = 320
@@ -69,9 +70,15 @@ REPLY_RECALL_MAX_CHARS = 1_200
 # An employer's note says which application it is about in its opening lines ("Thank you for your
 # application for ..."); looking further only costs time on long bulk mail.
 APPLICATION_CONTEXT_CHARS = 1_500
+# Job mail names the job (a role, an application, an interview) in its opening; bulk mail that
+# first says "job" deep in its text is a newsletter or spam, and is not read any further.
+GATE_CONTEXT_CHARS = 1_500
 # An offer stated outright (weight >= this) is not outvoted by the steps that come with it
 # ("can you come in Monday to do your paperwork?").
 OFFER_DECISIVE_WEIGHT = 4.0  # "we'd like to offer you the role", "extend you an offer"
+# A hedge this heavy states where an application stands ("still under consideration", "on our
+# waitlist", "on hold"), unlike a promise of news ("we'll be in touch once ...", 1.5).
+STATED_STATUS_WEIGHT = 2.0
 
 DECISION_LABELS = ("rejected", "offer", "advancing")  # order = tie-break order
 HEDGE_LABELS = ("noncommittal", "acknowledgement")
@@ -113,14 +120,17 @@ _CONDITIONAL = re.compile(
     r"(?:invite|schedule|arrange|move|progress|proceed|make|extend|offer|contact|shortlist)|"
     # "Shortlisted applicants will be contacted to arrange an interview" is a condition too.
     r"(?:shortlisted|successful|selected|suitable|qualified|chosen) (?:candidates|applicants|individuals) "
-    r"(?:will|would|shall|may|are then|then))\b",
+    r"(?:will|would|shall|may|are then|then)|"
+    # "Candidates who pass the online tests will be invited to interview": a rule for everyone.
+    r"(?:candidates|applicants|those) who (?:pass|meet|succeed|progress|do well|get through|are (?:successful|shortlisted|selected)))\b",
     re.I)
 # A sentence that takes a message back ("that email was sent in error, please disregard it")
 # cancels decisions stated in it.
 _RETRACTION = re.compile(r"\b(?:in error|by mistake|mistakenly|erroneously|disregard)\b", re.I)
 # "If you believe this determination is in error, you may appeal" invites an appeal: it takes
 # nothing back.
-_APPEAL = re.compile(r"\b(?:if you (?:believe|think|feel|consider)|appeal)\b", re.I)
+# "If you have already responded, please disregard this reminder" is a courtesy, not a retraction.
+_APPEAL = re.compile(r"\b(?:if you (?:believe|think|feel|consider)|appeal|if you(?:'ve| have) already)\b", re.I)
 RETRACTION_LOOKBACK = 100  # characters before "in error" searched for an appeal's "if you believe"
 # Words after which "if"/"whether" introduce an indirect question, not a condition
 # ("let me know if Tuesday works").
@@ -156,6 +166,12 @@ class Rule:
     triggers: tuple[str, ...]
     regex: re.Pattern
     strong_context: bool = False
+    # A courtesy ("thank you for applying") is an acknowledgement only when nothing states where
+    # the application stands: it opens status updates and hedges too.
+    courtesy: bool = False
+    # Labels whose stated status cancels this rule: praise ("we were impressed by your
+    # application") beside "you are on our waitlist" is a hedge, not a step forward.
+    yields_to: tuple[str, ...] = ()
 
 
 def _compile_pattern(pattern: str) -> re.Pattern:
@@ -196,13 +212,17 @@ def load_rules(data: dict, key: str = "rule") -> tuple[Rule, ...]:
         except re.error as err:
             raise ValueError(f"rule {rule_id}: pattern does not compile ({err})") from err
         triggers = tuple(raw.get("triggers", ()))
+        if any(lab not in LABELS for lab in raw.get("yields_to", ())):
+            raise ValueError(f"rule {rule_id}: yields_to names an unknown label")
         if any(not t or t != t.lower() for t in triggers):
             raise ValueError(f"rule {rule_id}: triggers must be non-empty lowercase fragments")
         rules.append(Rule(id=rule_id, label=label, pattern=raw["pattern"], triggers=triggers,
                           explanation=raw["explanation"].strip(),
                           priority=int(raw.get("priority", 1)), weight=float(raw.get("weight", 1.0)),
                           where=where, guards=guards, examples=tuple(raw.get("examples", ())),
-                          regex=regex, strong_context=bool(raw.get("strong_context", False))))
+                          regex=regex, strong_context=bool(raw.get("strong_context", False)),
+                          courtesy=bool(raw.get("courtesy", False)),
+                          yields_to=tuple(raw.get("yields_to", ()))))
     return tuple(rules)
 
 
@@ -502,7 +522,7 @@ def classify(subject: str, text: str, *, calendar: CalendarEvent | None = None) 
     cal = _calendar_hit(calendar, subject)
     low_subject = subject.lower()
     if cal is None and not (CONTEXT_SUBJECT.search(low_subject) or CONTEXT_BODY.search(low_subject)
-                            or CONTEXT_BODY.search(text)):
+                            or CONTEXT_BODY.search(text, 0, GATE_CONTEXT_CHARS)):
         return Verdict(label="unrelated", confidence=0.95)  # nothing about a job application
     verdict = _classify_job_mail(subject, low_subject, text, original, cal)
     # Checked last, and only for a job label, because it is rarely needed: a club, a loan, a
@@ -526,7 +546,7 @@ def _classify_job_mail(subject: str, low_subject: str, text: str, original: str,
     # or candidacy: without one they are not even run.
     strong = (CONTEXT_SUBJECT.search(low_subject) or CONTEXT_STRONG.search(low_subject)
               or CONTEXT_STRONG.search(text))
-    body_hits = _body_hits(text, original, BODY_RULES if strong else _WEAK_CONTEXT_RULES)
+    body_hits = _yield(_body_hits(text, original, BODY_RULES if strong else _WEAK_CONTEXT_RULES))
     hits = body_hits + _subject_hits(subject)
     if cal:
         hits.append(cal)
@@ -553,6 +573,15 @@ def _classify_job_mail(subject: str, low_subject: str, text: str, original: str,
         if verdict is not None:
             return verdict
     return _decide(hits, _strong_labels(job_body, cal), cal=cal, body_hits=body_hits)
+
+
+def _yield(hits: list[_Hit]) -> list[_Hit]:
+    """Drop hits whose rule yields to a label that a stated status (a hedge of weight at least
+    STATED_STATUS_WEIGHT) supports in the same message."""
+    if not any(h.rule.yields_to for h in hits):
+        return hits
+    stated = {h.rule.label for h in hits if h.rule.priority >= 2 and h.rule.weight >= STATED_STATUS_WEIGHT}
+    return [h for h in hits if not (set(h.rule.yields_to) & stated)]
 
 
 def _recall_context(low_subject: str, text: str, strong: bool) -> bool:
@@ -613,11 +642,10 @@ def _strong_labels(job_body: list[_Hit], cal: _Hit | None) -> set[str]:
     return {h.rule.label for h in job_body} | ({"advancing"} if cal else set())
 
 
-def _decide(hits: list[_Hit], strong: set[str], *, cal: _Hit | None = None,
-            body_hits: list[_Hit] = (), subject_only: bool = False) -> Verdict:
-    """Score the surviving hits and pick the label (see the module docstring)."""
-    # One sentence is one piece of evidence: rules that overlap on the same sentence count once,
-    # at the weight of the strongest, so a label is not inflated by near-duplicate phrasings.
+def _scores(hits: list[_Hit]) -> dict[str, float]:
+    """Summed weight per label. One sentence is one piece of evidence: rules that overlap on the
+    same sentence count once, at the weight of the strongest, so a label is not inflated by
+    near-duplicate phrasings."""
     best_per_sentence: dict[tuple[str, int, int, str], float] = {}
     for h in hits:
         key = (h.rule.label, h.start, h.end, h.text if h.start < 0 else "")
@@ -625,6 +653,13 @@ def _decide(hits: list[_Hit], strong: set[str], *, cal: _Hit | None = None,
     score = dict.fromkeys(LABELS, 0.0)
     for (label, *_), weight in best_per_sentence.items():
         score[label] += weight
+    return score
+
+
+def _decide(hits: list[_Hit], strong: set[str], *, cal: _Hit | None = None,
+            body_hits: list[_Hit] = (), subject_only: bool = False) -> Verdict:
+    """Score the surviving hits and pick the label (see the module docstring)."""
+    score = _scores(hits)
     if cal is not None or any(h.rule.priority >= DECISION_PRIORITY and h.rule.label in DECISION_LABELS
                               and h.start >= 0 for h in body_hits):
         contenders = DECISION_LABELS
@@ -632,6 +667,15 @@ def _decide(hits: list[_Hit], strong: set[str], *, cal: _Hit | None = None,
         contenders = DECISION_LABELS if strong & set(DECISION_LABELS) else HEDGE_LABELS
     else:
         contenders = HEDGE_LABELS
+    if contenders is HEDGE_LABELS and any(
+            h.rule.label == "noncommittal" and h.start >= 0 and h.rule.priority >= 2
+            and h.rule.weight >= STATED_STATUS_WEIGHT for h in hits):
+        # A stated status ("still under consideration", "on the waitlist") outranks the
+        # courtesies around it ("thank you for your interest in the role").
+        hits = [h for h in hits if not h.rule.courtesy]
+        strong = strong - ({"acknowledgement"} if not any(
+            h.rule.label == "acknowledgement" and h.start >= 0 for h in hits) else set())
+        score = _scores(hits)
     # Only labels with a real (non tie-break) body or calendar match may win.
     candidates = [lab for lab in contenders if lab in strong]
     if "advancing" in candidates and any(

@@ -101,6 +101,28 @@ HARD = [
 # How the mechanism generalises: subject as context, candidate-side conditions, counterfactuals,
 # one sentence counted once, scams, subject-only templates.
 MECHANISM = [
+    # a stated status outranks the courtesy that opens it
+    ("noncommittal", "Your application with Brightwell", "Thank you for your interest in the "
+     "Payroll Officer role. Your application remains under consideration while we meet others."),
+    ("acknowledgement", "Thanks for applying", "Thank you for applying for the Payroll Officer "
+     "role. We'll be in touch once the closing date has passed."),
+    # praise beside a waitlist is a hedge, not a step forward
+    ("noncommittal", "Apprentice intake", "The assessors were impressed by your application, and "
+     "we have put you on our wait-list for the role."),
+    # "candidates who pass ... will be invited" is a rule for everyone, not an invitation
+    ("acknowledgement", "Application received", "We have received your application. Applicants "
+     "who pass the aptitude test will be invited to an assessment day."),
+    # "if you have already replied, disregard this" takes nothing back
+    ("offer", "Reminder", "Your offer for the role of Line Cook is still awaiting your "
+     "signature. If you have already signed, please disregard this note."),
+    # a right-to-work check asks for a passport; that is not a scam
+    ("advancing", "Your interview on Monday", "We look forward to seeing you at your interview. "
+     "Please bring a copy of your passport for our right to work check."),
+    # a scholarship or a visa interview is not a job
+    ("unrelated", "Award decision", "Thank you for applying for the 2026 Marlow Trust "
+     "scholarship. We regret that your application was unsuccessful."),
+    ("unrelated", "Appointment booked", "Your visa interview appointment has been scheduled "
+     "for 3 June at the consulate."),
     # a terse reply is read in the context its subject gives
     ("advancing", "Re: Warehouse Supervisor role", "Free for 15 min Thurs to talk it through?"),
     ("advancing", "Re: Ops role", "Weds 10am then. Nadia will send the invite."),
