@@ -1,6 +1,6 @@
 """Accuracy of company / role / expected_by extraction on the labelled sets.
 
-    python3 bench/extract.py [--corpus PATH ...] [--misses]
+    python3 bench/extract.py [--corpus PATH ...] [--misses] [--deadline-misses]
 
 For each corpus (default: dev.jsonl, timelines.jsonl without the user's own mail
 and unrelated mail, then bench/fresh.jsonl, bench/fresh2.jsonl and bench/fresh3.jsonl
@@ -11,7 +11,8 @@ subject or body, case-insensitively, cannot be extracted), expected_by exact-day
 accuracy where gold is non-null, and false positives where gold is null.
 
 The sets in BLIND are held out for employer work: their misses are never printed,
-even with --misses (only their figures are).
+even with --misses (only their figures are). --deadline-misses prints the expected_by misses
+(with the newest reply) for the sets deadlines are developed on, DEADLINE_DEV; fresh3 stays blind.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ BENCH_DIR = REPO / "bench"
 DEFAULT_CORPORA = [CORPUS_DIR / "dev.jsonl", CORPUS_DIR / "timelines.jsonl", BENCH_DIR / "fresh.jsonl",
                    BENCH_DIR / "fresh2.jsonl", BENCH_DIR / "fresh3.jsonl"]
 BLIND = frozenset({"fresh2.jsonl", "fresh3.jsonl"})  # held out: figures only, never their misses
+DEADLINE_DEV = frozenset({"dev.jsonl", "timelines.jsonl", "fresh.jsonl", "fresh2.jsonl"})  # not fresh3
 SKIPPED_LABELS = ("own", "unrelated")  # the user's own mail and interleaved noise (no gold employer)
 
 
@@ -70,6 +72,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", action="append", help="a labelled .jsonl (repeatable; default both sets)")
     ap.add_argument("--misses", action="store_true", help="print every miss")
+    ap.add_argument("--deadline-misses", action="store_true",
+                    help="print expected_by misses with their reply (development sets only, never fresh3)")
     args = ap.parse_args()
     paths = args.corpus or [str(p) for p in DEFAULT_CORPORA if p.exists()]
     for i, path in enumerate(paths):
@@ -77,15 +81,17 @@ def main() -> None:
             print()
         blind = Path(path).name in BLIND
         print(f"== {Path(path).name}" + ("  (BLIND: misses not shown)" if blind else ""))
-        measure(load(path), misses_too=args.misses and not blind)
+        measure(load(path), misses_too=args.misses and not blind,
+                deadline_misses=args.deadline_misses and Path(path).name in DEADLINE_DEV)
 
 
-def measure(rows: list[dict], *, misses_too: bool) -> None:
+def measure(rows: list[dict], *, misses_too: bool, deadline_misses: bool = False) -> None:
 
     c_total = c_exact = c_key = r_total = r_exact = r_key = c_absent = r_absent = 0
     c_key_absent = r_key_absent = 0
     e_total = e_ok = e_null = e_fp = e_fp_job = e_null_job = 0
     misses: list[str] = []
+    due_misses: list[str] = []
     employer_seconds = 0.0
     started = time.perf_counter()
     for row in rows:
@@ -129,6 +135,8 @@ def measure(rows: list[dict], *, misses_too: bool) -> None:
             e_ok += ok
             if not ok:
                 misses.append(f"DUE {row['id']}: got {due} want {row['expected_by']} (sent {row['date']})")
+                due_misses.append(f"DUE {row['id']}: got {due} want {row['expected_by']} "
+                                  f"(sent {row['date']}, {sent:%a})\n    {' '.join(text.split())}")
         else:
             e_null += 1
             e_fp += due is not None
@@ -137,6 +145,8 @@ def measure(rows: list[dict], *, misses_too: bool) -> None:
                 e_fp_job += due is not None
             if due is not None:
                 misses.append(f"DUE-FP {row['id']}: got {due} want None (sent {row['date']})")
+                due_misses.append(f"DUE-FP {row['id']}: got {due} want None (sent {row['date']}, {sent:%a})"
+                                  f"\n    {' '.join(text.split())}")
     elapsed = time.perf_counter() - started
 
     def pct(a: int, b: int) -> str:
@@ -158,6 +168,9 @@ def measure(rows: list[dict], *, misses_too: bool) -> None:
     if misses_too and misses:
         print()
         print("\n".join(misses))
+    if deadline_misses and due_misses:
+        print()
+        print("\n".join(due_misses))
 
 
 if __name__ == "__main__":

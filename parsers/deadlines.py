@@ -22,13 +22,21 @@ Conventions (the corpus README's, plus our own choices, all "latest day"):
   "early next week" and "mid next week": next week's Wednesday.
 - "the week of 16 March": that week's Friday.  "the following week" after an
   explicit date in the same sentence: the Friday of the week after that date.
-- "within two weeks", "in 7 days", "up to three weeks": calendar days; "a
-  fortnight" = 14 days; "within 24 hours" = the next day.
+- "within two weeks", "in 7 days", "up to three weeks", "it'll be another week": calendar
+  days; "a fortnight" = 14 days; "within 24 hours" = the next day, "within the hour" (or any
+  count under 24 hours) = the same day; "a week or two" = 14 days (its upper bound).
+- "this weekend", "by the week end" = that Sunday; "before Christmas" = 24 December, "by
+  Christmas" = 25 December.
 - "in 3-5 business/working days": the upper bound, skipping Saturdays and
   Sundays (not public holidays).  "four to six weeks" likewise takes the upper bound;
   "within 15 working days of the closing date" counts from a closing date the
   mail names, and gives no day when it names none.
-- "in the next few days": 3 working days; "a couple of days": 2 working days.
+- "in the next few days": 3 working days; "a couple of days": 2 working days. "In a few
+  weeks", "in the coming weeks" are vague timing and give no day (every labelled set agrees).
+- "after 20 January", "until after the bank holiday": a lower bound, no day. "Not until
+  early January" keeps early January (dev's reading; one independent writer read it as null).
+- "within 5 days of receiving them", "two weeks after the final interview": counted from an
+  undated event, no day; "of today" / "from the date of this letter" counts from the Date.
 - "early January" = 10 January, "mid-January" = 15 January, "late January",
   "end of January", "in January" = 31 January; "end of the month" / "later
   this month" = its last day; "early next month" = the 10th of next month.
@@ -42,8 +50,15 @@ until"), questions, conditionals on the candidate ("if you're interested")
 and reports of earlier promises ("I told you we'd...") are ignored. In a
 promise, a closing date ("once the posting closes on 30 November") and the day
 of an event ("a date in the week of 30 November", "a start date of 21 September")
-are not the promised day. A date
-before the Date's day is ignored. When several promises are made, the latest
+are not the promised day, and neither are a period ("from 1 July to 29 August", "between 2
+and 5 September"), a date in brackets after a noun ("induction (18-20 August)"), a form field
+("When: Thursday 15 October"), a past event ("received on 03/16"), an offered call ("happy to
+hop on a call tomorrow") or the day something only starts ("we'll start reviewing next week").
+The time must sit in the clause that promises: "I'll chase them tomorrow and let you know"
+and "we're interviewing until Friday and will decide after that" promise no day, nor does the
+time of an activity set up by the promise ("reach out to set up time with the team next
+week"). A sentence opening "That may take..." / "It'll be..." times the promise just made. A
+date before the Date's day is ignored. When several promises are made, the latest
 day wins.
 """
 from __future__ import annotations
@@ -58,7 +73,7 @@ MAX_HORIZON_DAYS = 400  # a "promise" further out than this is a misread (years,
 YEAR_ROLLOVER_DAYS = 60  # a month-day this far in the past means next year ("by 10 January" in December)
 FEW_WORKING_DAYS = 3  # "in the next few days"
 COUPLE_WORKING_DAYS = 2  # "in a couple of days"
-FEW_WEEKS = 3  # "in a few weeks"
+HOURS_PER_DAY = 24  # "within 48 hours" = two days on; "within the hour" = the same day
 EARLY_DAY, MID_DAY = 10, 15  # "early January" = 10th (corpus convention); mid-month = the 15th
 
 WEEKDAYS = {name: i for i, name in enumerate(
@@ -71,55 +86,72 @@ MONTHS.update({k.lower(): v for k, v in ((calendar.month_abbr[i], i) for i in ra
 MONTHS["sept"] = 9
 NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "twenty": 20, "thirty": 30, "couple of": 2, "a couple of": 2, "few": 3, "a few": 3,
+    "another": 1, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "twenty": 20, "thirty": 30, "couple of": 2, "a couple of": 2, "couple": 2, "a couple": 2,
 }
 
 _WD = r"(?:mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)(?:day|nesday|sday|urday)?\.?"
 _WD_FULL = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
-_NUM = r"(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|" \
-       r"thirteen|fourteen|fifteen|twenty|thirty|(?:a )?couple of|(?:a )?few)"
+_NUM = r"(?:\d{1,3}|a|an|another|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|" \
+       r"thirteen|fourteen|fifteen|twenty|thirty|(?:a )?couple(?: of)?|(?:a )?few)"
 _ORD = r"(\d{1,2})(?:st|nd|rd|th)?"
 
 # --- which sentences promise a reply --------------------------------------------------------
 
 PROMISE = re.compile(
     r"\b(get(?:ting)? back|hear(?:d)? (?:from|back)|let (?:you|everyone|all|every)\w* know|"
-    r"update (?:you|every|all|candidates|everyone)|(?:be|get) in touch|contact (?:you|every|all|"
-    r"candidates|applicants)|come back to you|reach out|respond|revert|answer|decision|decide|"
-    r"news|clarity|know more|outcome|notif(?:y|ied)|send|sent|email you|e-mail you|"
+    r"update (?:you|every|all|candidates|everyone)|(?:be|get)(?: back)? in (?:touch|contact)|"
+    r"contact (?:(?:all|every|the|any|shortlisted|successful|selected)\w* )*(?:you|candidates|applicants|everyone)|"
+    r"come back to you|circle back|reach out|respond|revert|answer|decision|decide|"
+    r"(?:make|making) (?:a|an|the|our) (?:call|offer|decision|appointment)|"
+    r"news|clarity|know more|(?:we'?ll|we will|i'?ll|i will|should|would|will) know|outcome|notif(?:y|ied)|"
+    r"send|sent|e-?mail(?:ed)? (?:to )?you|write to you|(?:be|been) (?:contacted|informed|advised|notified)|"
     r"call you|ring you|phone you|follow (?:up|by)|come through|(?:you'?ll|you will|you should) "
-    r"(?:receive|hear|get)|offer letter|feedback|be shared|share|review|reply|confirm(?:ation)?|"
-    r"(?:let|tell) you|back to you|in a position|allow|"
-    r"(?:process|screening|selection|shortlisting|recruitment)\b[^.;]{0,25}\btakes?(?!\s+place))\b", re.I)
+    r"(?:receive|hear|get)|offer letter|feedback|be shared|share|review|reviews|reviewing|reply|confirm(?:ation)?|"
+    r"(?:let|tell) you|back to you|in a position|allow|wrap(?:ping)? (?:\w+ )?up|"
+    r"look (?:at|over|through) (?:it|them|your|each|every|all)|"
+    r"(?:process|screening|selection|shortlisting|recruitment)\b[^.;]{0,25}\b(?:takes?(?!\s+place)|"
+    r"complete[d]?|finish(?:ed)?|done))\b", re.I)
 CANDIDATE_DEADLINE = re.compile(
     r"\b(please(?!\s+(?:expect|allow|note|be aware|bear in mind)\b)|kindly|you have until|valid (?:until|for|through)|expire|deadline|you must|"
     r"you need to|we ask|must be (?:received|completed|returned)|submit|complete (?:the|your|it)|"
     r"accept (?:by|before)|sign (?:and return|by)|told you|i said|we said|mentioned|"
     r"if you(?!\s+(?:have not|haven'?t|do not|don'?t) hear)|if we (?:do not|don'?t) hear from you|"
-    r"(?:appreciate|need|like|want)(?: to (?:have|receive|get|hear))? your "
+    r"request(?:ed)? (?:you )?to|told (?:me|us)|send (?:me|us)\b|(?:to|please) confirm your|"
+    r"^(?:just\s+)?(?:reply|respond|return|sign|submit)\b|"
+    r"(?:appreciate|need|like|love|want)(?: to (?:have|receive|get|hear))? (?:your|an?) "
     r"(?:answer|reply|response|decision|confirmation|acceptance))", re.I)
 HEARD_FROM_US = re.compile(r"\b(?:hear|heard) from (?:us|me)\b", re.I)
 
 # --- time expressions -------------------------------------------------------------------------
 
+# "within", "in", "take us", "it'll be", "another": words that lead a duration promise
+_DURATION_LEAD = (r"(?:within|in|up to|over|inside|take[sn]?(?:\s+(?:us|me|them|him|her))?|taking|allow|be)\s+"
+                  r"(?:about\s+|around\s+|approximately\s+|roughly\s+|up to\s+|another\s+)?(?:the\s+)?"
+                  r"(?:next\s+)?(?:another\s+)?")
+# "within 10 days of the closing date", "within a few days of receiving them": counted from something
+_ANCHOR = r"(\s+(?:of|from|after)\s+(?!us\b|me\b|him\b|her\b|them\b|you\b)[\w-]+(?:\s+[\w-]+){0,3})?"
+
 PATTERNS: list[tuple[str, re.Pattern]] = [(name, re.compile(rx, re.I)) for name, rx in [
     ("range_days", rf"\b(\d{{1,2}})\s*(?:-|–|—|to)\s*(\d{{1,2}})\s+(business|working|calendar)?\s*days?\b"),
-    ("n_units", rf"\b(?:within|in|up to|over|inside|take[sn]?|taking|allow)\s+"
-                r"(?:about\s+|around\s+|approximately\s+|roughly\s+|up to\s+)?(?:the\s+)?(?:next\s+)?"
+    ("n_units", rf"\b{_DURATION_LEAD}"
                 rf"({_NUM})(?:\s*(?:-|–|—|to|or)\s*({_NUM}))?\s+"
-                r"(business |working |calendar )?(hours?|days?|weeks?|months?)\b"
-                r"(\s+(?:of|from|after)\s+the\s+clos\w+(?:\s+date)?)?"),
+                r"(business |working |calendar )?(hours?|days?|weeks?|months?)"
+                rf"(?:\s+or\s+({_NUM}))?\b{_ANCHOR}"),
     ("n_units_bare", rf"\b(?:next|coming)\s+({_NUM})\s+(business |working |calendar )?(days?|weeks?)\b"),
     ("fortnight", r"\b(?:within|in|over)\s+(?:a|the\s+next)\s+(?:couple of\s+)?fortnight\b"),
+    ("within_hour", r"\b(?:within|in)\s+(?:the\s+next|the|the\s+coming)\s+hour\b"),
     ("few_days", r"\b(?:next|coming|in a|within a) (?:few|couple of) days\b"),
     ("week_of", rf"\b(?:the\s+)?week\s+(?:of|commencing|beginning|starting)\s+(?:(?:the\s+)?{_ORD}(?:\s+of)?\s+({_MONTH})|({_MONTH})\s+{_ORD})"),
+    ("weekend", r"\b(?:this|the|next|on|over)\s+week[\s-]?end\b"),
+    ("christmas", r"\b(before|by|for|until)\s+(?:the\s+)?(?:christmas|xmas)(?:\s+(?:break|holidays?))?\b"),
     ("following_week", r"\b(?:the\s+)?(following|subsequent)\s+week\b"),
     ("next_week", r"\b(early|mid|middle of|late|end of|the end of|beginning of|start of)?\s*"
                   r"(?:the\s+)?(?:next|the coming|the following)\s+week\b"),
-    ("this_week", r"\b(?:later|end of|the end of|by the end of)?\s*(?:this|the)\s+week\b"),
+    ("this_week", r"\b(?:(?:later|end of|the end of|by the end of)?\s*this\s+week|"
+                  r"(?:later in|end of|the end of|by the end of)\s+the\s+week)\b"),
     ("month_part", rf"\b(early|mid|middle of|late|end of|the end of|beginning of|start of|in|by|"
                    rf"before|until|over)[\s-]+(?:the\s+)?(?:month\s+of\s+)?({_MONTH})(?!\s*\d)\b"),
     ("this_month", r"\b(?:end of|the end of|later|later in|late)\s+(?:this|the)\s+month\b"),
@@ -129,7 +161,8 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(name, re.compile(rx, re.I)) for name,
     ("mdy", rf"\b({_MONTH})\s+{_ORD}(?:,?\s+(\d{{4}}))?\b"),
     ("numeric", r"\b(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?\b"),
     ("weekday_day", rf"\b({_WD_FULL}),?\s+(?:the\s+)?{_ORD}\b(?!\s*(?:{_MONTH}|of|:|am|pm|h\b))"),
-    ("weekday", rf"\b(next|this|coming|following)?\s*({_WD_FULL})\b"),
+    ("weekday", rf"\b(next|this|coming|following)?\s*({_WD_FULL})\b"
+                rf"(?!,?\s+(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}|,?\s+{_MONTH}\s+\d)"),
     ("tomorrow", r"\btomorrow\b"),
     ("today", r"\b(?:today|tonight|end of (?:the )?day|eod|cob|close of business)\b"),
 ]]
@@ -231,20 +264,26 @@ def _resolve(name: str, m: re.Match, base: date, sentence: str, anchor: date | N
             return _working_days_after(base, upper)
         return base + timedelta(days=upper)
     if name in ("n_units", "n_units_bare"):
-        if name == "n_units":  # "four to six weeks": the upper bound
-            upper = _number(g[1]) if g[1] else None
-            g = (g[0] if upper is None else g[1],) + g[2:]
+        counted_from = None
+        if name == "n_units":  # "four to six weeks", "a week or two": the upper bound
+            upper = g[1] or g[4]
+            counted_from = g[5]
+            g = (upper or g[0], g[2], g[3])
+        if g[0].lower().strip().endswith("few") and not g[2].lower().startswith("day"):
+            return None  # "in a few weeks" is vague timing, not a day
         n = _number(g[0])
         if n is None:
             return None
         kind, unit = (g[1] or "").strip().lower(), g[2].lower()
+        if g[0].lower().strip().endswith("few"):
+            kind = "working"  # "in a few days": FEW_WORKING_DAYS
         start = base
-        if name == "n_units" and g[3]:  # "within 30 days of the closing date"
+        if counted_from:  # "within 30 days of the closing date", "of receiving them"
             if anchor is None:
                 return None
             start = anchor
         if unit.startswith("hour"):
-            return start + timedelta(days=max(1, -(-n // 24)))
+            return start + timedelta(days=-(-n // 24) if n >= HOURS_PER_DAY else 0)
         if unit.startswith("week"):
             return start + timedelta(weeks=n)
         if unit.startswith("month"):
@@ -255,6 +294,14 @@ def _resolve(name: str, m: re.Match, base: date, sentence: str, anchor: date | N
         if kind in ("business", "working"):
             return _working_days_after(start, n)
         return start + timedelta(days=n)
+    if name == "within_hour":
+        return base
+    if name == "weekend":
+        sunday = _week_monday(base) + timedelta(days=6)
+        return sunday + timedelta(days=7) if m.group(0).lower().startswith("next") else sunday
+    if name == "christmas":
+        christmas = date(base.year, 12, 25)
+        return christmas - timedelta(days=1) if g[0].lower() in ("before", "until") else christmas
     if name == "fortnight":
         return base + timedelta(days=14)
     if name == "few_days":
@@ -327,13 +374,20 @@ def _resolve(name: str, m: re.Match, base: date, sentence: str, anchor: date | N
     return None
 
 
+# "When: Thursday 9 October", "Interview date: ...": a form field on its own line, never a promise
+FIELD_LABEL = r"[A-Z][A-Za-z()/ -]{0,24}:[ \t]"
+EVENT_FIELD = re.compile(r"^(?:(?:interview|start|event|session|test|exam|assessment|meeting|call|proposed)\s+)?"
+                         r"(?:when|dates?|times?|days?|where|round|mode|venue|location)\s*:", re.I)
+
+
 def _sentences(text: str) -> list[str]:
     text = re.sub(r"[ \t]*\n[ \t]*(?=\S)", "\n", text[:MAX_TEXT_CHARS])
-    blocks = re.split(r"\n\s*\n|\n(?=[-•*] )", text)
+    blocks = re.split(r"\n\s*\n|\n(?=[-•*] )|\n(?=" + FIELD_LABEL + ")", text)
     out: list[str] = []
     for block in blocks:
         block = re.sub(r"\s*\n\s*", " ", block)
-        out.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z\"'(])", block) if s.strip())
+        out.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z\"'(])|[,;]\s+(?=please\b)", block)
+                   if s.strip())
     return out
 
 
@@ -358,57 +412,122 @@ def _explicit_anchor(sentence: str, before: int, base: date) -> date | None:
     return None
 
 
+def _counted_from(words: str, sentences: list[str], base: date) -> date | None:
+    """The day an "N days of/from/after ..." promise counts from: a closing date the mail names,
+    or the email's own day ("of today", "from the date of this letter"); None when it counts from
+    something undated ("of receiving them", "after the final interview")."""
+    words = words.lower()
+    if re.search(r"\bclos", words):
+        return _closing_anchor(sentences, base)
+    if re.search(r"\b(?:today|now|this (?:e-?mail|letter|message|notice)|the date of this)\b", words):
+        return base
+    return None
+
+
 EXPLICIT = frozenset({"dmy", "mdy", "numeric", "weekday_day", "week_of"})
 # "the posting closes on 30 November", "closing date: 4 May": the anchor, not the reply day
-CLOSING_BEFORE = re.compile(r"\b(?:clos(?:es|ed|ing|e)|deadline)(?:\s+date)?(?:\s+(?:is|was|on|of|will be))*"
-                            r"[\s:,]*(?:the\s+)?$", re.I)
+CLOSING_BEFORE = re.compile(r"\b(?:clos(?:es|ed|ing|e)|deadline)(?:\s+date)?(?:\s+(?:is|was|on|of|will be|has been|"
+                            r"been|now|extended|moved|changed|pushed|put|back|to|until))*"
+                            rf"[\s:,]*(?:the\s+)?(?:{_WD_FULL},?\s+)?$", re.I)
 # "a date in the week of 30 November", "a start date of 21 September", "your interview on
 # Tuesday": the day of an event, not of the reply
 EVENT_BEFORE = re.compile(
-    r"\b(?:a|an|the|your|our|this|that|next|final|first|second|follow-up)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:\b(?:a|an|the|your|our|this|that|next|final|first|second|follow-up)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:date|time|slot|interview|meeting|session|visit|call|chat|round|onsite|start|day)s?\s+"
-    r"(?:in|on|for|during|of|at|is)\b\s*(?:the\s+)?$", re.I)
+    r"(?:in|on|for|during|of|at|is|with\s+(?:you|us|me|[\w-]+(?:\s+[\w-]+)?))\b\s*(?:the\s+)?|"
+    r"\b(?:received|submitted|held|dated|applied|posted|took place|was|were)\s+(?:on|at)\s+(?:the\s+)?|"
+    r"\b(?:on|have|for|grab|set up)\s+a\s+(?:quick\s+|short\s+)?(?:call|chat|meeting|coffee)\s+)$", re.I)
+# "after 20 January", "until after the bank holiday on 6 April": the day before which nothing happens
+AFTER_BEFORE = re.compile(r"\b(?:after|following)\b(?:\s+[\w'-]+){0,4}\s+$", re.I)
+# "from 1 July to 29 August", "between 2 and 5 September", "(18-20 August)": a period or a detail
+PERIOD_BEFORE = re.compile(r"(?:\b(?:from|between)\s+[^,.;()]{2,30}?\s+(?:to|and|until|till|through|-|–)\s+|"
+                           r"\b(?:from|between)\s+|\(\s*)$", re.I)
 CONTEXT_CHARS = 60  # how far back the two patterns above look
+
+
+# "... this week, he'll ring you", "... tomorrow and let you know": where one clause ends
+CLAUSE_BREAK = re.compile(r";|\s+[-–—]\s+|"
+                          r",?\s+(?:and|but|so)\s+(?=(?:he|she|they|we|i|you|it|will|would|should|can|"
+                          r"could|may|might|let|get|hope|expect|aim|plan)(?:'\w+)?\b)|"
+                          r",\s+(?=(?:he|she|they|we|i)(?:'\w+)?\s)", re.I)
+REFERS_BACK = re.compile(r"\b(?:by|on|at|before) (?:that (?:date|day|time|point)|then)\b", re.I)  # "... by that date"
+# "to set up time with the team next week", "candidates to meet over the next two weeks": an
+# activity's time, not the reply's
+ACTIVITY = re.compile(r"\b(?:interview(?:s|ing)?|meet(?:s|ing)?|to see|seeing|rounds?|set(?:ting)? up|"
+                      r"(?:to|be)\s+(?:schedul|arrang|book)\w*|(?:schedul|arrang|book)ing)\b", re.I)
+COMPLETES = re.compile(r"wrap|finish|complet", re.I)  # "wrap up interviews by Friday": the activity ends then
+STARTS = re.compile(r"\b(?:start|begin|commenc)\w*\s+(?:to\s+)?$", re.I)  # "we'll start reviewing next week"
+
+
+def _clause_promises_it(sentence: str, start: int, end: int) -> bool:
+    """The time at sentence[start:end] is the promise's own: its clause promises a reply, the
+    promise is not one that only starts then, and no activity (an interview, a meeting to set up)
+    stands between the promise and the time."""
+    begin = max((b.end() for b in CLAUSE_BREAK.finditer(sentence, 0, start)), default=0)
+    stop = next((b.start() for b in CLAUSE_BREAK.finditer(sentence, end)), len(sentence))
+    clause = sentence[begin:stop]
+    if not (PROMISE.search(clause) or CONTINUES.match(clause.strip()) or CONTINUES.match(sentence)
+            or REFERS_BACK.search(sentence, stop)):
+        return False
+    cues = list(PROMISE.finditer(sentence, begin, start))
+    if cues and STARTS.search(sentence[begin:cues[-1].start()]):
+        return False
+    if cues and COMPLETES.match(cues[-1].group(0)):
+        return True
+    return not ACTIVITY.search(sentence, cues[-1].end() if cues else begin, start)
 
 
 def _names_no_reply_day(name: str, sentence: str, start: int) -> bool:
     """A closing date or an event's day mentioned beside a promise is not the promised day."""
     before = sentence[max(0, start - CONTEXT_CHARS):start]
-    if name in EXPLICIT and CLOSING_BEFORE.search(before):
+    if name in EXPLICIT and (CLOSING_BEFORE.search(before) or PERIOD_BEFORE.search(before)):
+        return True
+    if AFTER_BEFORE.search(before) and not re.search(r"\b(?:by|before|within|until|till)\b",
+                                                      before[AFTER_BEFORE.search(before).start():], re.I):
         return True
     return bool(EVENT_BEFORE.search(before))
+
+
+# "That may take another two weeks.", "It should be early next week.": timing for the promise just made
+CONTINUES = re.compile(r"^(?:that|this|it|which)(?:'ll|'s|\s+will|\s+should|\s+may|\s+might|\s+could|\s+would)?"
+                       r"(?:\s+\w+ly)?\s+(?:take|be)\s+(?:another|about|around|up to|a|an|\d+|one|two|three|four|"
+                       r"five|six|few|couple|early|late|mid|next|this|by|within|in)\b", re.I)
 
 
 def promised_dates(text: str, sent: datetime) -> list[date]:
     """Every reply-by day promised in ``text``, in order of appearance."""
     base = sent.date()  # the sender's own calendar day: an aware Date keeps its zone
     sentences = _sentences(text)
-    closing = None
     found: list[date] = []
+    promised = False  # did the sentence before promise a reply? ("... before we decide. That may take ...")
     for sentence in sentences:
-        if len(sentence) > MAX_SENTENCE_CHARS or sentence.rstrip().endswith("?"):
+        follows_promise, promised = promised, False
+        if len(sentence) > MAX_SENTENCE_CHARS or sentence.rstrip().endswith("?") or EVENT_FIELD.match(sentence):
             continue
         if not PROMISE.search(sentence):
-            continue
+            if not (follows_promise and CONTINUES.match(sentence)):
+                continue
         if CANDIDATE_DEADLINE.search(sentence) and not HEARD_FROM_US.search(sentence):
             continue
+        promised = True
         taken: list[tuple[int, int]] = []
         for name, pattern in PATTERNS:
             for m in pattern.finditer(sentence):
                 if any(m.start() < e and s < m.end() for s, e in taken):
                     continue
                 anchor = None
-                if _names_no_reply_day(name, sentence, m.start()):
+                if _names_no_reply_day(name, sentence, m.start()) or \
+                        not _clause_promises_it(sentence, m.start(), m.end()):
                     taken.append((m.start(), m.end()))  # its words are no other promise either
                     continue
-                if name == "n_units" and m.group(5):
-                    if closing is None:  # no closing date given: the promise has no day
-                        closing = _closing_anchor(sentences, base)
-                    anchor = closing
+                if name == "n_units" and m.group(6):
+                    anchor = _counted_from(m.group(6), sentences, base)
                 elif name == "following_week":
                     anchor = _explicit_anchor(sentence, m.start(), base)
                 day = _resolve(name, m, base, sentence, anchor)
                 if day is None:
+                    if name == "n_units" and m.group(6):
+                        taken.append((m.start(), m.end()))  # counted from an undated event: no day at all
                     continue
                 taken.append((m.start(), m.end()))
                 if base <= day <= base + timedelta(days=MAX_HORIZON_DAYS):

@@ -152,3 +152,73 @@ def test_the_day_of_an_event_is_not_a_reply_promise(text):
 ])
 def test_a_reply_asked_of_the_candidate_is_not_a_promise(text):
     assert expected_by(text, TUE) is None
+
+
+# --- phrase families added after reading independently written mail (own sentences) ---------
+
+@pytest.mark.parametrize("text, want", [
+    # promise verbs: passive contact, write, email, circle back, wrap up, "should know", be back in touch
+    ("Candidates on the shortlist will be contacted by 14 March.", date(2025, 3, 14)),
+    ("We'll contact shortlisted applicants by 14 March.", date(2025, 3, 14)),
+    ("I will write to you by Thursday with the panel's view.", date(2025, 3, 6)),
+    ("The contract will be emailed to you by Friday 7 March.", date(2025, 3, 7)),
+    ("I'm aiming to circle back before Christmas.", date(2025, 12, 24)),
+    ("We hope to wrap things up by the end of next week.", date(2025, 3, 14)),
+    ("Honestly we should know in a couple weeks.", date(2025, 3, 18)),
+    ("I'll be back in touch in early April to talk dates.", date(2025, 4, 10)),
+    ("We hope to be in contact again by the end of next week.", date(2025, 3, 14)),
+    ("Shortlisting should be completed by 20 March.", date(2025, 3, 20)),
+    # durations: "a week or two" is its upper bound, "take us", "it'll be", "another"
+    ("We'll let you know in a week or two.", date(2025, 3, 18)),
+    ("It may take us a week or two to get back to everyone.", date(2025, 3, 18)),
+    ("It'll be a couple of weeks before we decide, I'm afraid.", date(2025, 3, 18)),
+    ("The board wants to meet both finalists before we decide. That could take another 2-3 weeks.", date(2025, 3, 25)),
+    ("The panel needs to see two more people before making a decision, so it'll probably be "
+     "another week or two.", date(2025, 3, 18)),
+    ("You'll receive a link from our test provider within the next hour.", date(2025, 3, 4)),
+    # "this weekend" / "week end": its Sunday
+    ("The client will take a decision by this week end.", date(2025, 3, 9)),
+    # a deadline for the candidate after a comma does not cancel the promise before it
+    ("HR will send the formal letter next week, please reply to confirm you accept.", date(2025, 3, 14)),
+    # several counts: the undated one gives nothing, the dated one stands
+    ("Our team will review your application within 5 business days. We make decisions within "
+     "two weeks of the final interviews.", date(2025, 3, 11)),
+    ("The committee will complete shortlisting by Friday 14 March and will contact everyone by that date.",
+     date(2025, 3, 14)),
+])
+def test_more_promise_phrasings(text, want):
+    assert expected_by(text, TUE) == want
+
+
+@pytest.mark.parametrize("text", [
+    # a lower bound: nothing happens before it
+    "We'll start reading applications after 20 March and contact the people we pick.",
+    "We may know more after the Easter break in April.",
+    # the time belongs to another clause or to an activity, not to the reply
+    "I'll chase the client again tomorrow and let you know as soon as I hear.",
+    "We're still interviewing until the end of this week and will decide after that.",
+    "The owner is away this week, he'll phone you when he's back if he's keen.",
+    "We have two more final rounds next week and won't decide until those are done.",
+    "Sam will reach out to set up time with the directors next week.",
+    "We have a few more people to meet over the next couple of weeks before we decide.",
+    "Applications are open and we'll start reviewing them next week.",
+    "We hope to finish interviews by mid-March.",
+    "Happy to hop on a call tomorrow to answer any questions about the package.",
+    # vague, or counted from an undated event
+    "We hope to have more clarity in the next few weeks.",
+    "Please send two samples. We'll be in touch within a few days of receiving them.",
+    # events, periods and form fields
+    "We'd like to offer you the placement, running from 2 June to 29 August.",
+    "HR will contact you shortly about paperwork and induction (March 17-19).",
+    "This is to confirm your application was received on 03/04/2025.",
+    "Your manager will reach out the week before you start.",
+    "Your call is booked.\nWhen: Thursday 6 March, 10:00\nShe will call you on the number you gave us.",
+    # candidate deadlines and past reports
+    "Request you to revert with the signed copy within 3 days.",
+    "They'd love an answer by Friday if possible.",
+    "Their HR lead told me on Friday that feedback is still pending.",
+    "To confirm your place, just reply to this email by Friday 7 March.",
+    "The closing date has been extended to Friday 14 March so we can reach more applicants.",
+])
+def test_more_non_promises(text):
+    assert expected_by(text, TUE) is None
