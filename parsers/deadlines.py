@@ -30,7 +30,7 @@ Conventions (the corpus README's, plus our own choices, all "latest day"):
 - "in 3-5 business/working days": the upper bound, skipping Saturdays and
   Sundays (not public holidays).  "four to six weeks" likewise takes the upper bound;
   "within 15 working days of the closing date" counts from a closing date the
-  mail names, and gives no day when it names none.
+  mail names ("..., which is today" included), and gives no day when it names none.
 - "in the next few days": 3 working days; "a couple of days": 2 working days. "In a few
   weeks", "in the coming weeks" are vague timing and give no day (every labelled set agrees).
 - "after 20 January", "until after the bank holiday": a lower bound, no day. "Not until
@@ -40,7 +40,11 @@ Conventions (the corpus README's, plus our own choices, all "latest day"):
 - "early January" = 10 January, "mid-January" = 15 January, "late January",
   "end of January", "in January" = 31 January; "end of the month" / "later
   this month" = its last day; "early next month" = the 10th of next month.
-- "today", "end of day", "COB" = the Date's day; "tomorrow" = the next day.
+- "today", "end of day", "COB" = the Date's day; "tomorrow" = the next day. "This afternoon"
+  gives no day (fresh's reading; fresh3 read it as the Date's day).
+- "by the 15th" / "on the 2nd": the next such day of the month (this month or next); "until the
+  20th" is how long something lasts, no day.
+- "a week or so", "within the next week or so", "two weeks or more": approximate, no day.
 - Numeric dates: 11/14 is read day-first or month-first only when one reading
   is impossible; when both are valid the nearer future date is taken.
 
@@ -57,7 +61,11 @@ hop on a call tomorrow") or the day something only starts ("we'll start reviewin
 The time must sit in the clause that promises: "I'll chase them tomorrow and let you know"
 and "we're interviewing until Friday and will decide after that" promise no day, nor does the
 time of an activity set up by the promise ("reach out to set up time with the team next
-week"). A sentence opening "That may take..." / "It'll be..." times the promise just made. A
+week"). Nor do the employer's own hearing ("we hear from the Trust on 3 October"), reviewing
+("they're reviewing submissions this week"), a glance ("I'll have a look at it tonight") or a
+report after a colon ("Feedback came in: ... bored in six months"). A sentence opening "That may
+take..." / "It'll be..." times the promise just made, and so does a hopeful fragment after a
+sentence about the pending reply ("... compare notes yet. Hopefully next week!"). A
 date before the Date's day is ignored. When several promises are made, the latest
 day wins.
 """
@@ -101,22 +109,30 @@ _ORD = r"(\d{1,2})(?:st|nd|rd|th)?"
 # --- which sentences promise a reply --------------------------------------------------------
 
 PROMISE = re.compile(
-    r"\b(get(?:ting)? back|hear(?:d)? (?:from|back)|let (?:you|everyone|all|every)\w* know|"
+    r"\b(get(?:ting)? back|(?<!\bwe )(?<!\bi )(?<!\bthey )hear(?:d)? (?:from|back)|"
+    r"let (?:you|everyone|all|every)\w* know|"
     r"update (?:you|every|all|candidates|everyone)|(?:be|get)(?: back)? in (?:touch|contact)|"
-    r"contact (?:(?:all|every|the|any|shortlisted|successful|selected)\w* )*(?:you|candidates|applicants|everyone)|"
+    r"contact(?:ing)? (?:(?:all|every|the|any|shortlisted|successful|selected)\w* )*"
+    r"(?:you|candidates|applicants|everyone)|"
+    r"communicate (?:with|to) (?:you|all|every|the|candidates|applicants)|"
     r"come back to you|circle back|reach out|respond|revert|answer|decision|decide|"
     r"(?:make|making) (?:a|an|the|our) (?:call|offer|decision|appointment)|"
     r"news|clarity|know more|(?:we'?ll|we will|i'?ll|i will|should|would|will) know|outcome|notif(?:y|ied)|"
     r"send|sent|e-?mail(?:ed)? (?:to )?you|write to you|(?:be|been) (?:contacted|informed|advised|notified)|"
-    r"call you|ring you|phone you|follow (?:up|by)|come through|(?:you'?ll|you will|you should) "
-    r"(?:receive|hear|get)|offer letter|feedback|be shared|share|review|reviews|reviewing|reply|confirm(?:ation)?|"
+    r"call you|ring you|phone you|follow (?:up|by)|com(?:e|es|ing) through|(?<=\w )to follow|"
+    r"issu(?:e|ing) (?:the|a|an|your|you)|letter of offer|post (?:out|over|it|them|you)|"
+    r"get (?:[\w-]+\s+){1,3}?(?:out|over)|"
+    r"compare notes|complet\w* (?:the|our|its) (?:process|search|review|selection|shortlisting|deliberations)|"
+    r"(?:you'?ll|you will|you should) "
+    r"(?:receive|hear|get)|offer letter|feedback|be shared|share|review|reviews|reply|confirm(?:ation)?|"
     r"(?:let|tell) you|back to you|in a position|allow|wrap(?:ping)? (?:\w+ )?up|"
-    r"look (?:at|over|through) (?:it|them|your|each|every|all)|"
+    r"(?<!\ba )(?<!\bquick )look (?:at|over|through) (?:it|them|your|each|every|all)|"
     r"(?:process|screening|selection|shortlisting|recruitment)\b[^.;]{0,25}\b(?:takes?(?!\s+place)|"
     r"complete[d]?|finish(?:ed)?|done))\b", re.I)
 CANDIDATE_DEADLINE = re.compile(
     r"\b(please(?!\s+(?:expect|allow|note|be aware|bear in mind)\b)|kindly|you have until|valid (?:until|for|through)|expire|deadline|you must|"
-    r"you need to|we ask|must be (?:received|completed|returned)|submit|complete (?:the|your|it)|"
+    r"you need to|we ask|must be (?:received|completed|returned)|submit|"
+    r"complete (?:the|your|it)(?!\s+(?:process|search|review|selection|shortlisting|deliberations))|"
     r"accept (?:by|before)|sign (?:and return|by)|told you|i said|we said|mentioned|"
     r"if you(?!\s+(?:have not|haven'?t|do not|don'?t) hear)|if we (?:do not|don'?t) hear from you|"
     r"request(?:ed)? (?:you )?to|told (?:me|us)|send (?:me|us)\b|(?:to|please) confirm your|"
@@ -163,6 +179,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(name, re.compile(rx, re.I)) for name,
     ("weekday_day", rf"\b({_WD_FULL}),?\s+(?:the\s+)?{_ORD}\b(?!\s*(?:{_MONTH}|of|:|am|pm|h\b))"),
     ("weekday", rf"\b(next|this|coming|following)?\s*({_WD_FULL})\b"
                 rf"(?!,?\s+(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}|,?\s+{_MONTH}\s+\d)"),
+    ("day_ordinal", rf"\b(?:by|on|before)\s+the\s+(\d{{1,2}})(?:st|nd|rd|th)\b(?!\s*(?:of\s+)?{_MONTH})"),
     ("tomorrow", r"\btomorrow\b"),
     ("today", r"\b(?:today|tonight|end of (?:the )?day|eod|cob|close of business)\b"),
 ]]
@@ -367,6 +384,15 @@ def _resolve(name: str, m: re.Match, base: date, sentence: str, anchor: date | N
         return None
     if name == "weekday":
         return _next_weekday(base, WEEKDAYS[g[1].lower()], g[0])
+    if name == "day_ordinal":  # "by the 15th": the next such day of the month, this month or next
+        day = int(g[0])
+        for months_ahead in range(0, 2):
+            month = (base.month - 1 + months_ahead) % 12 + 1
+            year = base.year + (base.month - 1 + months_ahead) // 12
+            found = _safe_date(year, month, day)
+            if found and found >= base:
+                return found
+        return None
     if name == "tomorrow":
         return base + timedelta(days=1)
     if name == "today":
@@ -394,6 +420,10 @@ def _sentences(text: str) -> list[str]:
 def _closing_anchor(sentences: list[str], base: date) -> date | None:
     """The closing date a 'within N days of the closing date' promise counts from."""
     for sentence in sentences:
+        relative = re.search(r"\bclos(?:es|ing|e)\b(?:\s+date)?,?\s+(?:which\s+)?(?:is\s+|will be\s+)?"
+                             r"(today|tomorrow)\b", sentence, re.I)
+        if relative:  # "the closing date, which is today"
+            return base + timedelta(days=relative.group(1).lower() == "tomorrow")
         if re.search(r"\bclos(?:es|ing|e)\b", sentence, re.I):
             for name in ("dmy", "mdy"):
                 for m in dict(PATTERNS)[name].finditer(sentence):
@@ -446,7 +476,7 @@ CONTEXT_CHARS = 60  # how far back the two patterns above look
 
 
 # "... this week, he'll ring you", "... tomorrow and let you know": where one clause ends
-CLAUSE_BREAK = re.compile(r";|\s+[-–—]\s+|"
+CLAUSE_BREAK = re.compile(r";|:\s|\s+[-–—]\s+|"
                           r",?\s+(?:and|but|so)\s+(?=(?:he|she|they|we|i|you|it|will|would|should|can|"
                           r"could|may|might|let|get|hope|expect|aim|plan)(?:'\w+)?\b)|"
                           r",\s+(?=(?:he|she|they|we|i)(?:'\w+)?\s)", re.I)
@@ -491,7 +521,14 @@ def _names_no_reply_day(name: str, sentence: str, start: int) -> bool:
 # "That may take another two weeks.", "It should be early next week.": timing for the promise just made
 CONTINUES = re.compile(r"^(?:that|this|it|which)(?:'ll|'s|\s+will|\s+should|\s+may|\s+might|\s+could|\s+would)?"
                        r"(?:\s+\w+ly)?\s+(?:take|be)\s+(?:another|about|around|up to|a|an|\d+|one|two|three|four|"
-                       r"five|six|few|couple|early|late|mid|next|this|by|within|in)\b", re.I)
+                       r"five|six|few|couple|early|late|mid|next|this|by|within|in)\b|"
+                       r"^(?:hopefully|probably|likely|ideally|with luck|fingers crossed)[,!]?\s+"
+                       r"(?:by\s+|within\s+|in\s+|on\s+|at\s+)?(?:the\s+)?(?:early|late|mid|next|this|end|"
+                       r"tomorrow|today|monday|tuesday|wednesday|thursday|friday)\b", re.I)
+
+
+APPROXIMABLE = frozenset({"n_units", "n_units_bare", "fortnight", "next_week"})
+VAGUE_AFTER = re.compile(r"\s+or\s+so\b|\s+or\s+more\b", re.I)  # "within a week or so": approximate
 
 
 def promised_dates(text: str, sent: datetime) -> list[date]:
@@ -519,6 +556,9 @@ def promised_dates(text: str, sent: datetime) -> list[date]:
                 if _names_no_reply_day(name, sentence, m.start()) or \
                         not _clause_promises_it(sentence, m.start(), m.end()):
                     taken.append((m.start(), m.end()))  # its words are no other promise either
+                    continue
+                if name in APPROXIMABLE and VAGUE_AFTER.match(sentence, m.end()):
+                    taken.append((m.start(), m.end()))  # "a week or so": no day
                     continue
                 if name == "n_units" and m.group(6):
                     anchor = _counted_from(m.group(6), sentences, base)

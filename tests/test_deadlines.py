@@ -222,3 +222,46 @@ def test_more_promise_phrasings(text, want):
 ])
 def test_more_non_promises(text):
     assert expected_by(text, TUE) is None
+
+
+# --- phrase families from the third independent set (own sentences) ---------------------------
+
+@pytest.mark.parametrize("text, want", [
+    # a bare day of the month: the next such day
+    ("I should be able to give everyone an answer by the 20th.", date(2025, 3, 20)),
+    ("Nothing yet, sorry; we'll be in touch by the 2nd at the latest.", date(2025, 4, 2)),
+    # things that follow, come through, get posted, issued or sent out
+    ("Formal paperwork to follow later this week once finance signs it.", date(2025, 3, 7)),
+    ("Great news - the contract is coming through from HR tomorrow.", date(2025, 3, 5)),
+    ("I'll post out your contract next week, so keep an eye on the letterbox.", date(2025, 3, 14)),
+    ("Our HR team will issue your letter of appointment by Friday.", date(2025, 3, 7)),
+    ("I'll get the interview invite out today.", date(2025, 3, 4)),
+    # contacting, communicating, completing the process
+    ("We expect to be contacting shortlisted applicants in the week beginning 17 March.", date(2025, 3, 21)),
+    ("The school will communicate with all applicants by 28 March.", date(2025, 3, 28)),
+    ("The panel hopes to complete the selection in mid-April.", date(2025, 4, 15)),
+    # a hopeful fragment right after a sentence about the pending decision
+    ("We haven't had a chance to compare notes yet. Hopefully by Friday!", date(2025, 3, 7)),
+    # a closing date named as today: count from today
+    ("Applicants will hear from us within 5 working days of the closing date, which is today.", date(2025, 3, 11)),
+])
+def test_third_set_phrasings(text, want):
+    assert expected_by(text, TUE) == want
+
+
+@pytest.mark.parametrize("text", [
+    # the employer hearing from someone else is no promise to the candidate
+    "We hear from the funder on Friday; after that I'll let you know where we are.",
+    # a quick look, a third party's review: activities, not a reply
+    "Cheers, I'll have a look at it tomorrow morning.",
+    "The client is reviewing every CV this week, so I'll update you once they come back to me.",
+    # a report after a colon: its times are the report's
+    "Feedback from the panel: they worried you'd want to move on in six months.",
+    # "until the 20th" is how long something lasts, not a reply day
+    "The manager is on leave until the 20th, so any feedback will come after that.",
+    # approximate spans give no day
+    "HR will send the formal paperwork within the next week or so.",
+    "Expect the contract in two weeks or so.",
+])
+def test_third_set_non_promises(text):
+    assert expected_by(text, TUE) is None
