@@ -12,7 +12,7 @@ accuracy where gold is non-null, and false positives where gold is null.
 
 The sets in BLIND are held out for employer work: their misses are never printed,
 even with --misses (only their figures are). --deadline-misses prints the expected_by misses
-(with the newest reply) for the sets deadlines are developed on, DEADLINE_DEV; fresh3 stays blind.
+(with the newest reply) for the sets deadlines are developed on, DEADLINE_DEV (not fresh4).
 """
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ CORPUS_DIR = REPO.parent / "shared" / "corpus"
 BENCH_DIR = REPO / "bench"
 DEFAULT_CORPORA = [CORPUS_DIR / "dev.jsonl", CORPUS_DIR / "timelines.jsonl", BENCH_DIR / "fresh.jsonl",
                    BENCH_DIR / "fresh2.jsonl", BENCH_DIR / "fresh3.jsonl", BENCH_DIR / "fresh4.jsonl"]
-BLIND = frozenset({"fresh2.jsonl", "fresh3.jsonl", "fresh4.jsonl"})  # held out: figures only, never their misses
-DEADLINE_DEV = frozenset({"dev.jsonl", "timelines.jsonl", "fresh.jsonl", "fresh2.jsonl"})  # not fresh3
+BLIND = frozenset({"fresh4.jsonl"})  # held out: figures only, never their misses (fresh2/3 are development data now)
+DEADLINE_DEV = frozenset({"dev.jsonl", "timelines.jsonl", "fresh.jsonl", "fresh2.jsonl", "fresh3.jsonl"})  # not fresh4
 SKIPPED_LABELS = ("own", "unrelated")  # the user's own mail and interleaved noise (no gold employer)
 
 
@@ -73,7 +73,7 @@ def main() -> None:
     ap.add_argument("--corpus", action="append", help="a labelled .jsonl (repeatable; default both sets)")
     ap.add_argument("--misses", action="store_true", help="print every miss")
     ap.add_argument("--deadline-misses", action="store_true",
-                    help="print expected_by misses with their reply (development sets only, never fresh3)")
+                    help="print expected_by misses with their reply (development sets only, never fresh4)")
     args = ap.parse_args()
     paths = args.corpus or [str(p) for p in DEFAULT_CORPORA if p.exists()]
     for i, path in enumerate(paths):

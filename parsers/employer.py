@@ -54,11 +54,11 @@ SUFFIX_WORDS = sorted({w for w in ORG_WORDS if len(w) >= 4} | {w.lower() for w i
 MIN_STEM = 3  # letters left before a suffix word: 'lawgroup' splits, 'regroup' does not
 GENERIC_ROLE_TAILS = re.compile(
     r"\s+(?:position|role|opening|vacancy|post|job|interview|interviews|application|search|"
-    r"requisition|opportunity|candidacy|posting|seat)s?$", re.I)
+    r"requisition|opportunity|candidacy|posting|seat|spot|slot)s?$", re.I)
 REQ_ID = re.compile(
     r"\s*[\(\[](?:[^()\[\]]*\d[^()\[\]]*|m/w/d|w/m/d|m/f/d|f/m/d|h/f|f/h|m/f|f/m|all genders)[\)\]]|"
     r"\s*[,–—-]?\s*\b(?:req(?:uisition)?|ref(?:erence)?|job(?:\s+id|\s+no\.?|\s+number)?|"
-    r"posting|vacancy|position|recruitment|id|exam)\s*(?:#|no\.?|:)?\s*[A-Z]*[-/]?\d[\w/-]*\s*$|"
+    r"posting|vacancy|position|recruitment|id|exam|announcement)\s*(?:#|no\.?|number|:)?\s*[A-Z]*[-/]?\d[\w/-]*\s*$|"
     r"\s*#\s*[\w-]*\d[\w-]*", re.I)
 
 _CAP = r"[A-Z0-9][\w'’&+-]*(?:\.[\w'’&+-]+)*"
@@ -207,7 +207,8 @@ def company_key(name: str | None) -> str:
 ROLE_ABBREVIATIONS = {"sr": "senior", "jr": "junior", "mgr": "manager", "eng": "engineer",
                       "engr": "engineer", "dev": "developer", "assoc": "associate", "asst": "assistant",
                       "admin": "administrator", "ml": "machine learning", "swe": "software engineer",
-                      "pm": "product manager", "ae": "account executive", "vp": "vice president"}
+                      "pm": "product manager", "ae": "account executive", "vp": "vice president",
+                      "ops": "operations", "sre": "site reliability engineer", "vet": "veterinary"}
 
 
 def role_key(role: str | None) -> str:
@@ -217,6 +218,7 @@ def role_key(role: str | None) -> str:
     text = _clean_role(role)
     # "Branch Manager – Oshkosh" and "Branch Manager (Nights)" name the same opening
     text = re.sub(r"\s+[–—-]\s+.*$|\s*\([^()]*\)", "", text)
+    text = re.sub(r",?\s+[A-Z]{2,4}-\d[\d-]*$", "", text)  # a pay grade: 'Program Analyst, GS-0343-11'
     text = re.sub(r"\s+(?:I{1,3}|IV|[1-4])$", "", text)  # a grade: 'Dispatcher I' is the 'Dispatcher' opening
     text = _fold(text).replace("&", " and ")
     text = re.sub(r"[^\w\s]", " ", text)
@@ -231,7 +233,12 @@ def _clean_role(role: str) -> str:
     for _ in range(3):
         role = REQ_ID.sub("", role).strip(" \t\"'.,;:!?-–—|")
     role = GENERIC_ROLE_TAILS.sub("", role)
+    m = re.match(r"(.*\S)\s*,\s+([^,]+)$", role)  # 'Grade 4 Teacher, Hawthorne Elementary'
+    if m and PLACE_QUALIFIER.search(m.group(2)) and _is_head(m.group(1).split()[-1]):
+        role = m.group(1)
     role = re.sub(r"^(?:the|a|an|our|your|this|that)\s+", "", role, flags=re.I)
+    # a leading posting number or intake year: '388214 - Policy Officer', '2026 Graduate Engineer'
+    role = re.sub(r"^(?:[A-Z]{0,4}-?\d{4,}[\w-]*\s*[-–—:]\s+|(?:19|20)\d\d\s+(?=[A-Z]))", "", role)
     return role.strip(" \t\"'.,;:!?-–—|")
 
 
@@ -251,6 +258,11 @@ ROLE_STOP = frozenset({"your", "our", "the", "for", "to", "a", "an", "re", "appl
                        "action", "required", "complete", "assessment", "selection", "appointment",
                        "regarding", "update:", "sorry", "pausing", "chat", "hiring",
                        "la"})
+# Head words that also rank the word after them: 'Head Chef', 'Lead Guide', 'Chief Steward'.
+RANK_HEADS = frozenset({"head", "lead", "chief", "principal"})
+# Posts named with their field after 'in': 'Lecturer in Economics', 'Research Fellow in History'.
+FIELD_HEADS = frozenset({"lecturer", "fellow", "professor", "reader", "tutor", "researcher", "instructor",
+                         "chair", "fellowship", "studentship"})
 ROLE_INNER = frozenset({"of", "&", "and", "/", "-", "–", "for", "in", "de", "to"})
 
 
@@ -260,17 +272,27 @@ def _role_in_words(words: list[str]) -> str | None:
     if not heads:
         return None
     j = heads[-1]
-    # "Head of Data", "Director of Product Management": a head followed by "of X".
     end = j + 1
-    if end < len(words) and words[end].lower() == "of":
+    # "Head Roaster", "Lead Guide": a leading head word naming the rank of the next word
+    if (_fold(words[j]) in RANK_HEADS and end < len(words) and words[end][:1].isupper()
+            and not words[j].endswith((",", ".", ":", ";")) and _fold(words[end].strip(",.;:")) not in ROLE_STOP
+            and _fold(words[end].strip(",.;:")) not in SUBJECT_GENERIC
+            and not GENERIC_ROLE_TAILS.search(" " + words[end].strip(",.;:"))):  # 'Shift Lead Spot'
+        end += 1
+    # "Head of Data", "Director of Product Management": a head followed by "of X";
+    # "Lecturer in Economics": an academic post followed by "in <field>".
+    link = words[end].lower() if end < len(words) and not words[end - 1].endswith((",", ".", ";", ":")) else ""
+    if link == "of" or (link == "in" and _fold(words[end - 1]) in FIELD_HEADS):
         k = end + 1
         while k < len(words) and (words[k][:1].isupper() or words[k] in ("&", "and")):
             k += 1
+            if words[k - 1].endswith((".", ",", ";", ":", "!", "?")):
+                break  # the sentence or clause ends: 'Teacher of Mathematics. We ...'
         if k > end + 1:
             end = k
     # trailing level or qualifier: "II", "3", "(Vue)", "(Nights)"
-    while end < len(words) and (re.fullmatch(r"(?:I{1,3}|IV|V|[1-9])", words[end])
-                                or words[end].startswith("(")):
+    while end < len(words) and not words[end - 1].endswith((".", ",", ";", ":", "!", "?")) and (
+            re.fullmatch(r"(?:I{1,3}|IV|V|[1-9])", words[end]) or words[end].startswith("(")):
         if words[end].startswith("("):
             k = end
             while k < len(words) and not words[k].endswith(")"):
@@ -300,6 +322,13 @@ def _role_in_words(words: list[str]) -> str | None:
     return _clean_role(role)
 
 
+# A comma qualifier naming where or which step, not which job: 'Teacher, Maplewood Elementary',
+# 'Research Assistant, School of Biosciences', 'Clerk, Exam'.
+PLACE_QUALIFIER = re.compile(r"\b(?:elementary|primary|secondary|academy|school|faculty|college|university|"
+                             r"campus|department|hospital|clinic|exam|examination|test|assessment|"
+                             r"interview|branch|store|office)s?\b", re.I)
+
+
 def _split_subject(subject: str) -> list[str]:
     subject = re.sub(r"^\s*(?:(?:re|fw|fwd|sv|aw|tr|rv|res|antw|vs)\s*(?:\[\d+\])?\s*:\s*)+", "",
                      subject, flags=re.I)
@@ -311,15 +340,17 @@ def _role_from_subject(subject: str) -> str | None:
                      subject, flags=re.I)
     for part in _split_subject(subject):
         part = re.sub(r"^(?i:cv|resume|résumé|application|applying|cover letter)\s+(?i:for|-)\s+", "", part)
-        if re.fullmatch(r"[A-Z][a-z]+(?: [a-z]+){1,3}", part) and _is_head(part.split()[-1]):
-            part = part.title()  # "Graphic designer" -> "Graphic Designer"
+        bare = GENERIC_ROLE_TAILS.sub("", part)  # "Dental assistant opening"
+        if re.fullmatch(r"[A-Z][a-z]+(?: [a-z]+){1,3}", bare) and _is_head(bare.split()[-1]):
+            part = bare.title()  # "Graphic designer" -> "Graphic Designer"
         # keep the comma qualifier ("Account Executive, Mid-Market")
         m = re.match(r"(.*?\S)\s*,\s*([A-Z][\w/&-]*(?:\s+[A-Z&][\w/&-]*){0,3})\s*(\(.*\))?$", part)
         words = part.split()
         role = _role_in_words(words)
         if role and m and _role_in_words(m.group(1).split()) == role and not _is_head(m.group(2).split()[-1]):
             qualifier = m.group(2)
-            if _letters(qualifier) and qualifier.split()[0].lower() not in SUBJECT_GENERIC:
+            if (_letters(qualifier) and qualifier.split()[0].lower() not in SUBJECT_GENERIC
+                    and not PLACE_QUALIFIER.search(qualifier)):
                 role = _clean_role(f"{role}, {qualifier}")
         if role:
             return role
@@ -404,7 +435,13 @@ _BODY_TITLE = re.compile(
     rf"(?:[ \t]*\((?:[^()\n]*\d[^()\n]*)\))?[ \t]+{_ROLE_NOUN}\b"
     rf"|\b(?:(?:position|role|post|job|vacancy|opening)[ \t]+(?:of|as)|"
     rf"(?:application|applying|applied)[ \t]+(?:for|to),?|"
-    rf"as[ \t]+(?:our|an?|the)(?:[ \t]+(?:first|new))?)[ \t]+(?:the[ \t]+)?(?P<open>{_TITLE})")
+    rf"as[ \t]+(?:our|an?|the)(?:[ \t]+(?:first|new))?|"
+    rf"(?:the|for)[ \t]+(?:position|role|vacancy|post)(?=[ \t]+[A-Z])|"  # 'the position Events Coordinator'
+    # a posting number, then its title: 'selection process 26-AB-0307, Statistician',
+    # 'job requisition R-0027731 Medical Coder', 'process 25-XY-0412 (Archivist, AR-04)'
+    rf"(?i:process|requisition|competition|posting|req|vacancy|job)[ \t]+#?[A-Z]{{0,5}}-?\d[\w/-]*"
+    rf"(?:,|[ \t]+[-–])?)"
+    rf"[ \t]+\(?(?:the[ \t]+)?(?P<open>{_TITLE})")
 
 
 # A labelled field line in a template: "Position: Claims Analyst", "Job title: ...".
@@ -439,6 +476,60 @@ def _body_titles(text: str) -> list[str]:
     return titles
 
 
+# A title written in lower case before a role noun: 'the front desk coordinator role',
+# 'Head chef job is yours'. Used only when no capitalised title is found.
+_LOWER_TITLE = re.compile(r"(?:\b(?:the|an?|our|your|this|that)[ \t]+|(?:^|[.!?][ \t]+)(?=[A-Z]))"
+                          r"((?:[A-Za-z][a-z&-]*[ \t]+){0,3}[a-z][a-z-]+)[ \t]+"
+                          r"(?:job|role|position|post|opening|vacancy)\b"
+                          # 'join us as our first platform engineer.'
+                          r"|\bas[ \t]+(?:our|an?|the)[ \t]+(?:(?:first|new|next)[ \t]+)?"
+                          r"((?:[a-z][a-z&-]*[ \t]+){1,3}[a-z][a-z-]+)(?=[ \t]*[.,;!]|[ \t]+(?:at|with|on|in|for|and)\b)",
+                          re.M)
+LOWER_SKIP = frozenset({"same", "new", "open", "other", "full-time", "part-time", "temporary", "permanent",
+                        "current", "vacant", "exciting", "available", "whole", "first", "next", "last",
+                        "full", "part", "time", "paid", "unpaid", "summer", "seasonal"})
+_SMALL_WORDS = frozenset({"of", "and", "&", "in", "for", "de"})
+
+
+def _lower_title(text: str) -> str | None:
+    for m in _LOWER_TITLE.finditer(text):
+        words = (m.group(1) or m.group(2)).split()
+        if not _is_head(words[-1]):
+            continue
+        while words and (_fold(words[0]) in ROLE_STOP or _fold(words[0]) in LOWER_SKIP):
+            words = words[1:]
+        if words and not any(_fold(w) in ROLE_STOP - ROLE_INNER for w in words):
+            return " ".join(w if w in _SMALL_WORDS else w[:1].upper() + w[1:] for w in words)
+    return None
+
+
+# A sign-off line: titles after it are the sender's own ('Jane Roe / Talent Partner').
+_SIGNOFF_LINE = re.compile(r"^(?:best|kind|warm|many|regards|thanks|thank you|cheers|sincerely|yours|"
+                           r"respectfully|all the best|talk soon|speak soon|with thanks|--)\b", re.I)
+SIGNOFF_CHARS = 30  # 'Kind regards,' is short; 'Thank you for applying to ...' is a sentence
+_TITLE_LINE = re.compile(rf"^(?:[-•*][ \t]+)?(?P<open>{_TITLE})$")
+
+
+def _title_line(text: str) -> str | None:
+    """A line that is only a job title, as job boards lay out a posting ('Brand Designer' over
+    'Sage & Sparrow - Bristol'); never after the sign-off or under a person's name."""
+    previous = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if _SIGNOFF_LINE.match(line) and len(line) <= SIGNOFF_CHARS:
+            return None
+        m = _TITLE_LINE.match(line)
+        if m and len(line) <= 80 and not (previous and _looks_like_person(previous.rstrip(",.")) and "," not in previous):
+            words = [w for w in m.group("open").split() if not w.startswith("(")]
+            core = re.sub(r",?\s+[A-Z]{2,4}-\d[\d-]*$|\s+(?:I{1,3}|IV|V|[1-9])$", "", " ".join(words)).split()
+            if core and _is_head(core[-1].strip(",()")) and _fold(core[0]) not in ROLE_STOP:
+                return _clean_role(m.group("open"))
+        previous = line
+    return None
+
+
 def find_role(subject: str, text: str, full_text: str = "") -> str | None:
     """The job title from the subject, else the body; req ids and 'position' dropped.
 
@@ -457,7 +548,8 @@ def find_role(subject: str, text: str, full_text: str = "") -> str | None:
         if longer:
             return max(longer, key=len)
         return _extend_role(role, body) if "," not in role else role
-    return (titles[0] if titles else None) or _role_from_body(body) or _role_from_body(full_text[:MAX_TEXT_CHARS])
+    return ((titles[0] if titles else None) or _title_line(body) or _role_from_body(body) or _role_from_body(full_text[:MAX_TEXT_CHARS])
+            or _lower_title(body) or _lower_title(full_text[:MAX_TEXT_CHARS]))
 
 
 # --- company ------------------------------------------------------------------------------------
@@ -624,6 +716,12 @@ _SUBJECT_COMPANY = [re.compile(rx) for rx in (
 )]
 
 
+# Words of a status or a hiring step, never of a company named in a subject part.
+STEP_WORDS = re.compile(r"\b(?:(?:not[ \t]+)?referred|received|submitted|shortlisted|rejected|declined|withdrawn|"
+                        r"invitations?|assessments?|interviews?|updates?|status|confirmations?|reminders?|"
+                        r"outcomes?|results?|feedback|next[ \t]+steps?|online[ \t]+test|coding[ \t]+test)\b", re.I)
+
+
 def _company_from_subject(subject: str) -> list[str]:
     subject = re.sub(r"^\s*(?:(?:re|fw|fwd|sv|aw|tr|rv|res)\s*:\s*)+", "", subject, flags=re.I).strip()
     found = []
@@ -635,6 +733,8 @@ def _company_from_subject(subject: str) -> list[str]:
     if len(parts) > 1:
         for part in (parts[0], parts[-1]):
             words = part.split()
+            if STEP_WORDS.search(part):  # 'Status Update: Referred', 'Coding Assessment Invitation'
+                continue
             if (1 <= len(words) <= 5 and words[0][:1].isupper() and _fold(words[0]) not in SUBJECT_GENERIC
                     and not any(_is_head(w) for w in words)
                     and all(w[:1].isupper() or w.lower() in ("&", "and", "of", "<>") for w in words)
@@ -707,7 +807,9 @@ def _names_a_job(words: list[str]) -> bool:
     'Hale Chartered Accountants' are firms, 'Trainee Solicitor' is a job."""
     if not any(_is_head(w) for w in words):
         return False
-    return not (len(words) > 1 and _fold(words[-1]).endswith("s") and ORGISH.fullmatch(words[-1]))
+    last = _fold(words[-1])
+    plural = last.endswith("s") and (ORGISH.fullmatch(words[-1]) or last[:-1] in ROLE_HEADS)
+    return not (len(words) > 1 and plural)  # 'Saltmarsh Coffee Roasters' is a firm
 
 
 def _company_from_signature(text: str, person: str, label: str) -> list[str]:
@@ -743,14 +845,23 @@ def _company_from_signature(text: str, person: str, label: str) -> list[str]:
             if trusted:
                 found.append(cleaned)
         previous_is_title = is_title
-    return [f for f in found if f and _fold(f) not in ATS_NAMES
+    return [f for f in found if f and _fold(f) not in ATS_NAMES and not STEP_WORDS.search(f)
             and _fold(f.split()[0]) not in SIGNOFF_FIRST_WORDS
             and not re.search(r"\b(?:sent|regards|thanks|best|cheers|wishes|sincerely|from my|dear|hi|hello)\b", f, re.I)]
+
+
+# Institutions named '<word> of <Place>': the bare place is how their domain and team sign.
+INSTITUTION_OF = "University|College|City|County|Borough|Town|Village|State|Province|Bank|Institute|Museum|Diocese"
 
 
 def _extend_name(name: str, texts: list[str], label: str) -> str:
     """'Rowanberry' -> 'Rowanberry Apps' when the text or the domain says the longer name."""
     name = best = re.sub(r"^[Tt]he\s+", "", name)
+    institution = re.compile(rf"\b(?:{INSTITUTION_OF})[ \t]+of[ \t]+(?:the[ \t]+)?{re.escape(name)}\b")
+    for text in texts:  # 'Eastbridge' -> 'University of Eastbridge' when the mail says so
+        m = institution.search(text)
+        if m:
+            return m.group(0)
     for text in texts:
         for at in _occurrences(name, text, word_start=True):
             m = _NAME_TAIL.match(text, at + len(name))
@@ -841,7 +952,9 @@ def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *
     if (display and not ats and _looks_like_person(display) and not (label and _matches_domain(display, label))
             and not team_named):  # 'Hollis Reed Careers' is a firm's sender, not a person
         person_name, display = display, None
-    if display and ats and re.search(r"\bvia\b", from_name, re.I) and _looks_like_person(display):
+    subject_names = _company_from_subject(subject)
+    if (display and ats and re.search(r"\bvia\b", from_name, re.I) and _looks_like_person(display)
+            and company_key(display) not in {company_key(n) for n in subject_names}):  # 'Quantrix Trading via X'
         person_name, display = display, None
 
     scores: dict[str, float] = {}
@@ -867,7 +980,7 @@ def identify_employer(from_name: str, from_addr: str, subject: str, text: str, *
         else:
             scores[key], forms[key] = score, name
 
-    for name in _company_from_subject(subject):
+    for name in subject_names:
         add(name, 3.0)
     agency_display = company_key(display) if display and AGENCY_DISPLAY.search(from_name) else ""
     if agency_display:

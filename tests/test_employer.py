@@ -365,3 +365,87 @@ def test_role_phrases(subject, text, want):
 def test_a_grade_numeral_does_not_split_the_role_key():
     assert role_key("Records Clerk II") == role_key("Records Clerk") == "records clerk"
     assert role_key("Records Clerk II") != role_key("Records Manager II")
+
+
+# --- role mechanisms: ranks, fields, sentence ends, layouts, lower case ---
+
+@pytest.mark.parametrize("subject, text, want", [
+    ("Re: Head Baker application", "See you Monday.", "Head Baker"),  # a rank head ranks the next word
+    ("Re: Shift lead spot", "See you Monday.", "Shift Lead"),  # ... but never a role noun
+    ("Shortlisted: Senior Lecturer in Marine Ecology (Ref 31-220)", "Dear Jo,", "Senior Lecturer in Marine Ecology"),
+    ("Interview - Teacher of Geography", "Teacher of Geography. We look forward to it.", "Teacher of Geography"),
+    ("Update", "Thank you for applying for the Head of Music. I will be in touch.", "Head of Music"),
+    ("Offer - Year 2 Teacher, Birchfield Elementary", "Dear Sam,", "Year 2 Teacher"),  # a place is no qualifier
+    ("Application received - 2027 Graduate Surveyor Scheme", "Thanks.", "Graduate Surveyor"),
+    ("RE: 441902 - Grants Officer - Outcome", "Dear Lee,", "Grants Officer"),
+    ("Re: Meter Reader", "We will call you.", "Meter Reader"),
+])
+def test_role_title_shapes(subject, text, want):
+    assert identify_employer("", "", subject, text).role == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("The status of your application for the position Banquet Coordinator (Job Number 77120) has changed.",
+     "Banquet Coordinator"),
+    ("We have received your application for job requisition R-55120 Billing Specialist.", "Billing Specialist"),
+    ("Thank you for applying to selection process 27-ABC-EA-0101, Economist (EC-04), Office of Planning.",
+     "Economist"),
+    ("Your application was sent to Pell & Finch\n\nPackaging Designer\nPell & Finch - Leeds\n", "Packaging Designer"),
+    ("Your status changed.\n\nBudget Analyst, GS-0560-09\nOffice of Parks\nStatus: Referred\n",
+     "Budget Analyst, GS-0560-09"),
+    ("Thanks for applying to these roles:\n\n- Payroll Analyst (Leeds)\n- Tax Analyst (Leeds)\n",
+     "Payroll Analyst (Leeds)"),
+    ("Talked to the owner. Pastry chef job is yours if you want it.", "Pastry Chef"),
+    ("Would love you to come in about the front desk coordinator role on Monday.", "Front Desk Coordinator"),
+    ("We'd love for you to join us as our first data engineer. Details attached.", "Data Engineer"),
+])
+def test_role_from_body_layouts(text, want):
+    assert identify_employer("", "", "Update", text).role == want
+
+
+def test_a_title_under_the_senders_name_is_their_own_not_the_job():
+    text = "Hi Ana,\n\nCould you send two writing samples by Friday?\n\nBest,\nRuth Keller\nDirector of Programs"
+    assert identify_employer("Ruth Keller", "ruth@kestrelfund.org", "Following up", text).role is None
+    text = "Hi Ana,\n\nCould you send two samples?\n\nRuth Keller\nHR Business Partner"
+    assert identify_employer("Ruth Keller", "ruth@kestrelfund.org", "Following up", text).role is None
+
+
+def test_role_key_drops_a_pay_grade_and_reads_abbreviations():
+    assert role_key("Budget Analyst, GS-0560-09") == role_key("Budget Analyst (GS-0560-09)") == "budget analyst"
+    assert role_key("Warehouse Ops Manager") == role_key("Warehouse Operations Manager")
+    assert role_key("SRE") == role_key("Site Reliability Engineer")
+
+
+def test_a_firm_named_by_a_plural_trade_is_a_company():
+    who = identify_employer("Will Dunn", "will@saltfieldcoffee.com", "Re: Head Roaster application",
+                            "Thanks Ana, see you Friday.\n\nWill Dunn\nSaltfield Coffee Roasters")
+    assert who.company == "Saltfield Coffee Roasters"
+    assert who.role == "Head Roaster"
+
+
+# --- company mechanisms: statuses, institutions, relays ---
+
+def test_a_status_after_the_subject_colon_is_no_company():
+    who = identify_employer("JobsPortal", "no-reply@jobsportal-example.gov", "Application Status Update: Not Referred",
+                            "Your application status has been updated.")
+    assert company_key(who.company or "") not in ("not referred", "referred")
+    who = identify_employer("Fenwick Optics", "careers@fenwickoptics.com", "Fenwick Optics - Online Assessment Invitation",
+                            "Hi Jo,\n\nPlease take the test \"Optics - Online Assessment\".\n\nTeam Fenwick Optics")
+    assert who.company == "Fenwick Optics"
+
+
+def test_a_bare_place_name_extends_to_the_institution_the_mail_names():
+    who = identify_employer("Dunmore Recruitment", "recruitment@dunmore.ac.uk", "Lecturer in Law - outcome",
+                            "Dear Sam,\n\nThank you for attending.\n\nKind regards,\nRecruitment Team\nUniversity of Dunmore")
+    assert who.company == "University of Dunmore"
+
+
+def test_a_firm_sending_via_a_test_relay_is_not_taken_for_a_person():
+    who = identify_employer("Larkspur Capital via HackerRank", "support@hackerrankforwork.com",
+                            "Larkspur Capital - Coding Test Invitation",
+                            "Hi Wei,\n\nLarkspur Capital has invited you to take a test.\n\nAll the best!")
+    assert who.company == "Larkspur Capital"
+
+
+def test_human_resource_is_a_team_word():
+    assert company_key("Marlow Polyclinic Human Resource") == company_key("Marlow Polyclinic")
