@@ -85,10 +85,40 @@ def main() -> None:
                 deadline_misses=args.deadline_misses and Path(path).name in DEADLINE_DEV)
 
 
+class FieldTally:
+    """Exact, by-key and never-in-the-mail counts of one gold field (company or role)."""
+
+    def __init__(self, name: str, key, *, context):
+        self.name, self.key, self.context = name, key, context
+        self.total = self.exact = self.by_key = self.absent = self.key_absent = 0
+
+    def add(self, row: dict, gold: str | None, got: str | None, seen: str, seen_words: str,
+            misses: list[str]) -> None:
+        if not gold:
+            return
+        self.total += 1
+        self.absent += _fold_text(gold) not in seen
+        self.key_absent += f" {self.key(gold)} " not in seen_words
+        got = got or ""
+        self.exact += got.casefold() == gold.casefold()
+        ok = self.key(got) == self.key(gold)
+        self.by_key += ok
+        if ok and got.casefold() != gold.casefold():
+            misses.append(f"{self.name}-form {row['id']}: got {got!r} want {gold!r}")
+        if not ok:
+            misses.append(f"{self.name.upper()} {row['id']}: got {got!r} want {gold!r} [{self.context(row)}]")
+
+    def report(self, pct, *, key_label: str) -> None:
+        print(f"{self.name} exact (casefold):".ljust(26) + pct(self.exact, self.total))
+        print(f"{self.name} by {key_label}:".ljust(26) + pct(self.by_key, self.total))
+        print(f"  gold {self.name} never in sender/subject/body:".ljust(45) + f"{self.absent}  (exact ceiling "
+              f"{pct(self.total - self.absent, self.total)}; key never there: {self.key_absent})")
+
+
 def measure(rows: list[dict], *, misses_too: bool, deadline_misses: bool = False) -> None:
 
-    c_total = c_exact = c_key = r_total = r_exact = r_key = c_absent = r_absent = 0
-    c_key_absent = r_key_absent = 0
+    company = FieldTally("company", company_key, context=lambda row: f"{row['sender']} | {row['subject']}")
+    role = FieldTally("role", role_key, context=lambda row: row["subject"])
     e_total = e_ok = e_null = e_fp = e_fp_job = e_null_job = 0
     misses: list[str] = []
     due_misses: list[str] = []
@@ -104,31 +134,8 @@ def measure(rows: list[dict], *, misses_too: bool, deadline_misses: bool = False
         due = expected_by(text, sent)
         seen = _fold_text(" ".join((row["sender"], row["subject"], row["body"])))
         seen_words = _words(seen)
-        if row["company"]:
-            c_total += 1
-            c_absent += _fold_text(row["company"]) not in seen
-            c_key_absent += f" {company_key(row['company'])} " not in seen_words
-            got = who.company or ""
-            c_exact += got.casefold() == row["company"].casefold()
-            ok = company_key(got) == company_key(row["company"])
-            c_key += ok
-            if ok and got.casefold() != row["company"].casefold():
-                misses.append(f"company-form {row['id']}: got {got!r} want {row['company']!r}")
-            if not ok:
-                misses.append(f"COMPANY {row['id']}: got {got!r} want {row['company']!r} "
-                              f"[{row['sender']} | {row['subject']}]")
-        if row["role"]:
-            r_total += 1
-            r_absent += _fold_text(row["role"]) not in seen
-            r_key_absent += f" {role_key(row['role'])} " not in seen_words
-            got = who.role or ""
-            r_exact += got.casefold() == row["role"].casefold()
-            ok = role_key(got) == role_key(row["role"])
-            r_key += ok
-            if ok and got.casefold() != row["role"].casefold():
-                misses.append(f"role-form {row['id']}: got {got!r} want {row['role']!r}")
-            if not ok:
-                misses.append(f"ROLE {row['id']}: got {got!r} want {row['role']!r} [{row['subject']}]")
+        company.add(row, row["company"], who.company, seen, seen_words, misses)
+        role.add(row, row["role"], who.role, seen, seen_words, misses)
         if row.get("expected_by"):
             e_total += 1
             ok = due == date.fromisoformat(row["expected_by"])
@@ -154,14 +161,8 @@ def measure(rows: list[dict], *, misses_too: bool, deadline_misses: bool = False
 
     print(f"messages: {len(rows)}  ({elapsed * 1000 / len(rows):.2f} ms each incl. reply cleaning + deadlines;"
           f" identify_employer alone {employer_seconds * 1000 / len(rows):.2f} ms)")
-    print(f"company exact (casefold): {pct(c_exact, c_total)}")
-    print(f"company by company_key:   {pct(c_key, c_total)}")
-    print(f"  gold company never in sender/subject/body: {c_absent}  (exact ceiling {pct(c_total - c_absent, c_total)};"
-          f" key never there: {c_key_absent})")
-    print(f"role exact (casefold):    {pct(r_exact, r_total)}")
-    print(f"role by role_key:         {pct(r_key, r_total)}")
-    print(f"  gold role never in sender/subject/body:    {r_absent}  (exact ceiling {pct(r_total - r_absent, r_total)};"
-          f" key never there: {r_key_absent})")
+    company.report(pct, key_label="company_key")
+    role.report(pct, key_label="role_key")
     print(f"expected_by exact day:    {pct(e_ok, e_total)}")
     print(f"expected_by false positives where gold is null: {pct(e_fp, e_null)}"
           f"  (job mail only: {pct(e_fp_job, e_null_job)})")
