@@ -3,7 +3,7 @@
     python3 bench/extract.py [--corpus PATH ...] [--misses] [--deadline-misses]
 
 For each corpus (default: dev.jsonl, timelines.jsonl without the user's own mail
-and unrelated mail, then bench/fresh.jsonl, bench/fresh2.jsonl, bench/fresh3.jsonl and bench/fresh4.jsonl
+and unrelated mail, then bench/fresh.jsonl, bench/fresh2.jsonl, bench/fresh3.jsonl, bench/fresh4.jsonl and bench/fresh5.jsonl
 without unrelated mail, when present) prints company and role accuracy
 (case-insensitive exact, and by company_key / role_key) over messages whose gold
 value is non-null, the ceiling (gold values that never appear in the sender,
@@ -34,8 +34,8 @@ from parsers.reply import newest_reply  # noqa: E402
 CORPUS_DIR = REPO.parent / "shared" / "corpus"
 BENCH_DIR = REPO / "bench"
 DEFAULT_CORPORA = [CORPUS_DIR / "dev.jsonl", CORPUS_DIR / "timelines.jsonl", BENCH_DIR / "fresh.jsonl",
-                   BENCH_DIR / "fresh2.jsonl", BENCH_DIR / "fresh3.jsonl", BENCH_DIR / "fresh4.jsonl"]
-BLIND = frozenset({"fresh4.jsonl"})  # held out: figures only, never their misses (fresh2/3 are development data now)
+                   BENCH_DIR / "fresh2.jsonl", BENCH_DIR / "fresh3.jsonl", BENCH_DIR / "fresh4.jsonl", BENCH_DIR / "fresh5.jsonl"]
+BLIND = frozenset({"fresh4.jsonl", "fresh5.jsonl"})  # held out: figures only, never their misses (fresh2/3 are development data now)
 DEADLINE_DEV = frozenset({"dev.jsonl", "timelines.jsonl", "fresh.jsonl", "fresh2.jsonl", "fresh3.jsonl"})  # not fresh4
 SKIPPED_LABELS = ("own", "unrelated")  # the user's own mail and interleaved noise (no gold employer)
 
