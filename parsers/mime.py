@@ -5,11 +5,14 @@ Speed matters (the whole reading core must stay within 4x of a bare
 - a single-part message (most mail) has its header block read by one split and a regex, and
   its body kept as bytes; a multipart goes through the stdlib's compat32 parser (the cheap
   one; policy.default's header objects cost several times the parse and raise on odd input).
-  Both paths give the same Email on all ~6,000 SpamAssassin messages;
+  Both paths give the same Email on all ~6,000 SpamAssassin messages (bench/parse_regress.py
+  checks every field);
+- HTML is parsed with lxml.etree's parser (lxml.html's calls into Python for every element);
 - only what we use is decoded, by hand: headers (RFC 2047), the one body part we read, a
   calendar part; attachments are listed by name, type and approximate size, never decoded.
-Measured on the SpamAssassin corpus (CPU time, this machine): parse_message 1.5x a bare
-``email.message_from_bytes`` of the same bytes, newest_reply on its text another 0.7x.
+Measured on the SpamAssassin corpus (CPU time, this machine, bench/parse_regress.py):
+parse_message ~1.3x a bare ``email.message_from_bytes`` of the same bytes, newest_reply on its
+text another ~0.5x.
 
     >>> parse_message(b"From: Jane <jane@northwind.example>\\r\\nSubject: Hi\\r\\n\\r\\nHello").from_addr
     'jane@northwind.example'
@@ -155,8 +158,9 @@ _SIMPLE_ADDRESS = re.compile(
 _VALID_ADDRESS = re.compile(r'[^@\s<>()",;:\[\]]+@[^@\s<>()",;:\[\]]+\Z')
 
 
-def _addresses(value: str) -> list[tuple[str, str]]:
-    """All (name, lowercased address) pairs of an address header; junk entries dropped."""
+def _addresses(value: str, *, names: bool = True) -> list[tuple[str, str]]:
+    """All (name, lowercased address) pairs of an address header; junk entries dropped.
+    With names=False the names are left undecoded ("" each): To: needs only the addresses."""
     out = []
     try:
         value = _FOLD.sub(" ", _fix_8bit(value))[:MAX_HEADER_CHARS]
@@ -172,7 +176,7 @@ def _addresses(value: str) -> list[tuple[str, str]]:
         addr = addr.strip().strip("<>").lower()
         if len(addr) > 320 or not _VALID_ADDRESS.match(addr):
             continue
-        out.append((decode_header(name).strip().strip('"').strip(), addr))
+        out.append((decode_header(name).strip().strip('"').strip() if names else "", addr))
     if not out and "@" in value:
         # strict parsing refused it (e.g. an unquoted comma in the name): take the first bracketed
         # or bare address we can see.
@@ -366,11 +370,13 @@ _PART_HEADERS = ("content-type", "content-transfer-encoding", "content-dispositi
 # continuation or empty, after an optional mbox "From " line; checked in one C-speed pass.
 _VALID_HEADER_BLOCK = re.compile(
     r"(?:From [^\n]*(?:\n|\Z))?(?:(?:[\x21-\x39\x3b-\x7e]+:|[ \t]|\r?$)[^\n]*(?:\n|\Z))*", re.M)
-# Only the headers we read, found directly instead of splitting every Received: line.
+# Only the headers we read, found directly instead of splitting every Received: line. Run over
+# "\n" + block: a literal first character lets re skip ahead fast (a "^" with re.M would be tried
+# at every position).
 _WANTED_HEADER = re.compile(
-    r"^(from|sender|to|date|subject|message-id|in-reply-to|references|x-gm-thrid|content-type"
+    r"\n(from|sender|to|date|subject|message-id|in-reply-to|references|x-gm-thrid|content-type"
     r"|content-transfer-encoding|content-disposition)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
-    re.I | re.M)
+    re.I)
 
 
 def _read_header_block(block: str) -> dict[str, str] | None:
@@ -379,7 +385,7 @@ def _read_header_block(block: str) -> dict[str, str] | None:
     if not _VALID_HEADER_BLOCK.fullmatch(block):
         return None
     headers: dict[str, str] = {}
-    for match in _WANTED_HEADER.finditer(block):
+    for match in _WANTED_HEADER.finditer("\n" + block):
         name = match.group(1).lower()
         if name not in headers:
             headers[name] = match.group(2).rstrip("\r")
@@ -427,7 +433,7 @@ def _parse(raw: bytes, thread_id: str | None, defects: list) -> Email:
             if key not in headers and isinstance(value, str):
                 headers[key] = value
     from_name, from_addr = parse_address(headers.get("from") or headers.get("sender") or "")
-    to = tuple(addr for _, addr in _addresses(headers["to"]))[:100] if "to" in headers else ()
+    to = tuple(addr for _, addr in _addresses(headers["to"], names=False))[:100] if "to" in headers else ()
     references = tuple(_MSGID.findall(_fix_8bit(headers.get("references", ""))))[-MAX_REFERENCES:]
     gm_thread = thread_id or (headers.get("x-gm-thrid", "").strip() or None)
 
@@ -526,9 +532,11 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.I)
 
 
 def _html_parser():
-    from lxml import html as lxml_html
+    # lxml.etree's parser, not lxml.html's: the latter calls back into Python to pick a class for
+    # every element it creates; we need none of lxml.html's element methods.
+    from lxml import etree
 
-    return lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True,
+    return etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True,
                                 no_network=True, recover=True, default_doctype=False)
 
 
@@ -550,6 +558,7 @@ def _quote_xpath():
 
 
 _QUOTES = None
+_STRING_CONTENT = None  # XPath string(): all text of a tree, what lxml.html's text_content() runs
 
 
 def html_to_text(html: str, defects: list | None = None, *, strip_quotes: bool = True) -> str:
@@ -594,19 +603,21 @@ def _strip_tags(html: str) -> str:
 
 
 def _html_text(html: str, *, strip_quotes: bool) -> str:
-    global _PARSER, _QUOTES
+    global _PARSER, _QUOTES, _STRING_CONTENT
     from lxml import etree
-    from lxml import html as lxml_html
 
     if _PARSER is None:
         _PARSER = _html_parser()
         _QUOTES = _quote_xpath()
+        _STRING_CONTENT = etree.XPath("string()", smart_strings=False)
     data = _XML_DECLARATION.sub("", html).replace(_LINE_MARK, " ").replace(_PARAGRAPH_MARK, " ")
     data = data.encode("utf-8", "replace")
     if not data.strip():
         return ""
     try:
-        root = lxml_html.document_fromstring(data, parser=_PARSER)
+        root = etree.fromstring(data, _PARSER)
+        if root is None:
+            raise etree.ParserError("Document is empty")
     except (etree.ParserError, ValueError):  # "Document is empty" and kin
         return ""
     for el in list(root.iter(*_SKIP_CONTENT_TAGS)):
@@ -631,7 +642,7 @@ def _html_text(html: str, *, strip_quotes: bool) -> str:
         if tag != "br":
             el.text = mark + (el.text or "")
         el.tail = mark + (el.tail or "")
-    text = root.text_content()
+    text = _STRING_CONTENT(root)
     text = " ".join(text.replace("\u200b", " ").split())
     text = text.replace(_PARAGRAPH_MARK, "\n\n").replace(_LINE_MARK, "\n")
     text = _LINE_EDGES.sub("\n", text)
@@ -640,9 +651,17 @@ def _html_text(html: str, *, strip_quotes: bool) -> str:
 
 
 def _drop_keep_tail(el) -> None:
-    """Remove an element and its content, keeping the text that follows it."""
-    if el.getparent() is not None:
-        el.drop_tree()
+    """Remove an element and its content, keeping the text that follows it (lxml.html's drop_tree)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
 
 
 def _cut_from(el) -> None:
