@@ -550,9 +550,7 @@ class Store:
                             date=datetime.fromisoformat(row["date"]) if row["date"] else None,
                             subject=row["subject"], text=body.decode("utf-8", "replace"))
                         reading = pipeline.read_email(email, user_addresses=own_addrs)
-                    cols = self._reading_columns(reading)
-                    if row["from_addr"] in own_addrs:
-                        cols.update(self._own_columns())
+                    cols = self._reading_columns(reading)  # read with own_addrs: own mail is marked
                 except Exception as err:  # one bad message never stops a rebuild
                     errors += 1
                     cols = {"error": f"could not be re-read: {type(err).__name__}"}

@@ -340,3 +340,18 @@ def test_incremental_refresh_follows_company_aliases_threads_and_own_outreach(st
         lambda: store.ingest(reading("<n1@x>", label="unrelated", sender="News <news@paper.example>")),
     ]
     assert _check_each_step(store, steps) == len(steps)
+
+
+def test_rebuild_keeps_the_users_own_mail_own(store):
+    # The user's follow-up reads like an invitation; rebuild must still mark it as the user's own.
+    from parsers.pipeline import read_bytes
+    raw = (b"From: Robin Vale <Robin.Vale@Example.org>\r\nTo: talent@kestrel.example\r\n"
+           b"Subject: Re: Data Analyst interview\r\nMessage-ID: <own-1@example.org>\r\n"
+           b"Date: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\n"
+           b"Thanks! We'd like to invite you to an interview next week.\r\n")
+    store.set_user_addresses(["robin.vale@example.org"])
+    store.ingest(read_bytes(raw), raw=raw)
+    store.refresh()
+    store.rebuild()
+    row = store.db.execute("SELECT own, label, evidence FROM messages").fetchone()
+    assert (row["own"], row["label"], row["evidence"]) == (1, "unrelated", "[]")
