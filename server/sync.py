@@ -111,7 +111,8 @@ class Syncer:
         self._done = 0
         self._total = 0
         self._reader = None        # ProcessPoolExecutor parsing for a big sync (see _start_reader)
-        self._inflight: list[tuple] = []   # (future | None, folder, items, plan, batch), oldest first
+        # (future | None, folder, items, plan, batch), oldest first; batch None marks a folder's end
+        self._inflight: list[tuple] = []
 
     # -- connection ------------------------------------------------------------------------
 
@@ -172,9 +173,12 @@ class Syncer:
         try:
             for plan in plans:
                 self._sync_folder(client, plan)
+            self._collect(wait=True)
         finally:
             self._inflight.clear()  # unstored batches are read again on resume (state not saved)
             self._stop_reader()
+            if self.result.stored:
+                self.store.refresh()
         self.result.folders = [name for name, _ in folders]
         return self.result
 
@@ -225,21 +229,18 @@ class Syncer:
                 "uids": uids, "last_uid": last_uid, "uidnext": uidnext}
 
     def _sync_folder(self, client, plan: dict) -> None:
+        """Fetch one folder batch by batch. Its batches are stored as the reader finishes them,
+        in order, while the next folder is fetched: the folder's final state (its modseq) is
+        saved by _collect once the last of them is stored, never before."""
         name = plan["name"]
         client.select_folder(name, readonly=True)
-        account_id = self.account["id"]
         uids = plan["uids"]
         for start in range(0, len(uids), self.batch_size):
             batch = uids[start:start + self.batch_size]
             pending = self._sync_batch(client, name, batch)
             self._submit(name, pending, plan, batch)
             self._collect(wait=False)
-        self._collect(wait=True)
-        # Only now is the folder complete up to the modseq seen at EXAMINE time.
-        last = max(uids[-1], (plan["uidnext"] - 1) if plan["uidnext"] else 0)
-        self.store.save_folder_state(account_id, name, uidvalidity=plan["uidvalidity"],
-                                     last_uid=last, highestmodseq=plan["modseq"], role=plan["role"])
-        self.store.refresh()
+        self._inflight.append((None, name, None, plan, None))  # the folder-complete marker
 
     def _sync_batch(self, client, folder: str, batch: list[int]) -> list[tuple]:
         """Four small passes over one batch of UIDs (each pass only for the ones still wanted):
@@ -417,6 +418,13 @@ class Syncer:
                     and len(self._inflight) <= READER_INFLIGHT):
                 return  # still being read, and the reader is not too far behind
             self._inflight.pop(0)
+            if batch is None:  # every batch of this folder is stored: it is complete up to
+                # the modseq seen at EXAMINE time
+                last = max(plan["uids"][-1], (plan["uidnext"] - 1) if plan["uidnext"] else 0)
+                self.store.save_folder_state(self.account["id"], folder, uidvalidity=plan["uidvalidity"],
+                                             last_uid=last, highestmodseq=plan["modseq"],
+                                             role=plan["role"])
+                continue
             results = None
             if future is not None:
                 try:
