@@ -130,8 +130,13 @@ def decode_header(value: str | None) -> str:
     """
     if not value:
         return ""
+    value = str(value)[: MAX_HEADER_CHARS * 2]
+    if value.isascii() and value.isprintable() and "=?" not in value:
+        # Most headers: nothing to unfold, decode or blank out (isprintable() is False for CR,
+        # LF, tab and every control character), so only the spaces are normalised.
+        return " ".join(value.split())[:MAX_HEADER_CHARS]
     try:
-        value = _fix_8bit(str(value)[: MAX_HEADER_CHARS * 2])
+        value = _fix_8bit(value)
         value = _FOLD.sub(" ", value)
         if "=?" in value:
             value = _BETWEEN_ENCODED.sub(r"\1\2", value)

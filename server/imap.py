@@ -12,6 +12,7 @@ literal imapclient values:
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import imaplib
 import ipaddress
@@ -341,6 +342,14 @@ def _info_fields(raw_header: bytes) -> dict[str, str]:
     return out
 
 
+SENDER_CACHE = 8_192  # distinct From values remembered: most of a mailbox comes from few senders
+
+
+@functools.lru_cache(maxsize=SENDER_CACHE)
+def _sender(raw_from: str | None) -> tuple[str, str]:
+    return _mime.parse_address(raw_from)
+
+
 def header_info(raw_header: bytes) -> HeaderInfo:
     """The prefilter's view of fetched header fields (decoded, addresses lowercased).
 
@@ -353,7 +362,7 @@ def header_info(raw_header: bytes) -> HeaderInfo:
     fields = _info_fields(raw_header)
     get = fields.get
     subject = get("subject")
-    name, addr = _mime.parse_address(get("from") or None)
+    name, addr = _sender(get("from") or None)
     to = tuple(a.lower() for a in _ADDRESS.findall(get("to", "")))
     refs = tuple(_MSG_IDS.findall(get("references", "")))[-50:] if "references" in fields else ()
     irt = _MSG_IDS.findall(fields["in-reply-to"]) if "in-reply-to" in fields else ()
