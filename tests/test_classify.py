@@ -450,15 +450,6 @@ def _plain_regex(pattern: str) -> re.Pattern:
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 
 
-def test_first_char_regrouping_spells_out_and_groups_alternatives():
-    from parsers.classify import _by_first_char
-
-    assert _by_first_char("role|(?:final|next) round|roles|\\w+ job|rota") == \
-        "r(?:ole|oles)|final round|next round|\\w+ job|rota"
-    # A quantified first character or group is left as written.
-    assert _by_first_char("cv?|(?:a|b)?c|cz") == "cv?|(?:a|b)?c|cz"
-
-
 def test_regrouped_patterns_match_exactly_what_the_written_ones_match():
     """The speed-up must not change a single match: every pattern of rules.toml, compiled both
     ways, finds the same spans in a text made of every rule's examples and some look-alikes."""
