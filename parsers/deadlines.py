@@ -74,6 +74,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 MAX_TEXT_CHARS = 20_000  # promises sit near the top of a reply; bounds regex work on huge bodies
 MAX_SENTENCE_CHARS = 600  # longer "sentences" are tables or unwrapped footers, not promises
@@ -183,6 +184,68 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(name, re.compile(rx, re.I)) for name,
     ("tomorrow", r"\btomorrow\b"),
     ("today", r"\b(?:today|tonight|end of (?:the )?day|eod|cob|close of business)\b"),
 ]]
+
+
+# The words each time pattern above needs, as groups: the pattern can only match a sentence that
+# holds a word of every group (in lower case). ``in`` on the lowered sentence is far cheaper than
+# the pattern's scan, and most sentences name no time at all. Only used on ASCII text, where re.I
+# matching is plain lower-casing. No word holds a space, so the test also holds for a whole text
+# (sentences only change its whitespace). A new pattern needs an entry (KeyError at import).
+_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WEEKDAY_NAMES = tuple(WEEKDAYS)
+_DIGITS = tuple("0123456789")
+PATTERN_WORDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "range_days": (_DIGITS, ("day",)),
+    "n_units": (("hour", "day", "week", "month"),),  # the count may be a word ("two")
+    "n_units_bare": (("next", "coming"), ("day", "week")),
+    "fortnight": (("fortnight",),),
+    "within_hour": (("hour",),),
+    "few_days": (("few", "couple"), ("days",)),
+    "week_of": (("week",), _MONTH_STEMS, _DIGITS),
+    "weekend": (("week",), ("end",)),
+    "christmas": (("christmas", "xmas"),),
+    "following_week": (("following", "subsequent"), ("week",)),
+    "next_week": (("next", "coming", "following"), ("week",)),
+    "this_week": (("this", "the"), ("week",)),
+    "month_part": (_MONTH_STEMS,),
+    "this_month": (("this", "the"), ("month",)),
+    "next_month": (("next",), ("month",)),
+    "dmy": (_DIGITS, _MONTH_STEMS),
+    "mdy": (_MONTH_STEMS, _DIGITS),
+    "numeric": (_DIGITS, ("/", ".")),
+    "weekday_day": (_WEEKDAY_NAMES, _DIGITS),
+    "weekday": (_WEEKDAY_NAMES,),
+    "day_ordinal": (("the",), _DIGITS),
+    "tomorrow": (("tomorrow",),),
+    "today": (("day", "tonight", "eod", "cob", "close"),),  # "today", "end of day" hold "day"
+}
+_ALL_PATTERN_WORDS = tuple(dict.fromkeys(w for groups in PATTERN_WORDS.values() for group in groups for w in group))
+_GATED_PATTERNS = [(name, rx, tuple(frozenset(group) for group in PATTERN_WORDS[name])) for name, rx in PATTERNS]
+
+
+def _words_present(text: str, words: tuple[str, ...] = _ALL_PATTERN_WORDS) -> frozenset[str] | None:
+    """Which of ``words`` the text holds in lower case; None when it is not ASCII (no gating)."""
+    if not text.isascii():
+        return None
+    low = text.lower()
+    return frozenset(word for word in words if word in low)
+
+
+def _possible_patterns(present: frozenset[str] | None) -> list[tuple[str, re.Pattern]]:
+    """The PATTERNS (in their order) that can match a text holding the words ``present``."""
+    if present is None:
+        return PATTERNS
+    return _patterns_for(present) if present else []
+
+
+WORD_SET_CACHE = 1024  # distinct sets of pattern words seen; few, as most sentences hold one or two
+
+
+@lru_cache(maxsize=WORD_SET_CACHE)
+def _patterns_for(present: frozenset[str]) -> list[tuple[str, re.Pattern]]:
+    """The PATTERNS whose every word group meets ``present`` (cached: the same sets recur)."""
+    return [(name, rx) for name, rx, groups in _GATED_PATTERNS
+            if all(not present.isdisjoint(group) for group in groups)]
 
 
 def _working_days_after(start: date, n: int) -> date:
@@ -406,14 +469,19 @@ EVENT_FIELD = re.compile(r"^(?:(?:interview|start|event|session|test|exam|assess
                          r"(?:when|dates?|times?|days?|where|round|mode|venue|location)\s*:", re.I)
 
 
+_LINE_EDGES = re.compile(r"[ \t]*\n[ \t]*(?=\S)")
+_BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=[-•*] )|\n(?=" + FIELD_LABEL + ")")
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])|[,;]\s+(?=please\b)")
+
+
 def _sentences(text: str) -> list[str]:
-    text = re.sub(r"[ \t]*\n[ \t]*(?=\S)", "\n", text[:MAX_TEXT_CHARS])
-    blocks = re.split(r"\n\s*\n|\n(?=[-•*] )|\n(?=" + FIELD_LABEL + ")", text)
+    text = _LINE_EDGES.sub("\n", text[:MAX_TEXT_CHARS])
     out: list[str] = []
-    for block in blocks:
-        block = re.sub(r"\s*\n\s*", " ", block)
-        out.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z\"'(])|[,;]\s+(?=please\b)", block)
-                   if s.strip())
+    for block in _BLOCK_BREAK.split(text):
+        if "\n" in block:  # else nothing to join (most blocks are one line)
+            block = _LINE_BREAK.sub(" ", block)
+        out.extend(s.strip() for s in _SENTENCE_BREAK.split(block) if s.strip())
     return out
 
 
@@ -531,24 +599,44 @@ APPROXIMABLE = frozenset({"n_units", "n_units_bare", "fortnight", "next_week"})
 VAGUE_AFTER = re.compile(r"\s+or\s+so\b|\s+or\s+more\b", re.I)  # "within a week or so": approximate
 
 
-def promised_dates(text: str, sent: datetime) -> list[date]:
-    """Every reply-by day promised in ``text``, in order of appearance."""
-    base = sent.date()  # the sender's own calendar day: an aware Date keeps its zone
+def _promising_sentences(text: str) -> tuple[tuple[str, ...], tuple[tuple[str, list], ...]]:
+    """The text's sentences, and each sentence that promises a reply and may name a time, with
+    the PATTERNS that can match it (none of this depends on the email's Date); promised_dates reads
+    the days from it."""
+    text_words = _words_present(text)
+    if not _possible_patterns(text_words):
+        return (), ()  # the mail names no time at all; skip splitting it into sentences
+    # a sentence holds only words its text holds: look for those alone
+    sentence_words = tuple(text_words) if text_words is not None else _ALL_PATTERN_WORDS
     sentences = _sentences(text)
-    found: list[date] = []
+    out = []
     promised = False  # did the sentence before promise a reply? ("... before we decide. That may take ...")
-    for sentence in sentences:
+    for index, sentence in enumerate(sentences):
         follows_promise, promised = promised, False
         if len(sentence) > MAX_SENTENCE_CHARS or sentence.rstrip().endswith("?") or EVENT_FIELD.match(sentence):
             continue
+        patterns = _possible_patterns(_words_present(sentence, sentence_words))
+        if not patterns and not (index + 1 < len(sentences) and CONTINUES.match(sentences[index + 1])):
+            continue  # no time named here, and the next sentence does not lean on this one's promise
         if not PROMISE.search(sentence):
             if not (follows_promise and CONTINUES.match(sentence)):
                 continue
         if CANDIDATE_DEADLINE.search(sentence) and not HEARD_FROM_US.search(sentence):
             continue
         promised = True
+        if patterns:
+            out.append((sentence, patterns))
+    return tuple(sentences), tuple(out)
+
+
+def promised_dates(text: str, sent: datetime) -> list[date]:
+    """Every reply-by day promised in ``text``, in order of appearance."""
+    base = sent.date()  # the sender's own calendar day: an aware Date keeps its zone
+    sentences, promising = _promising_sentences(text[:MAX_TEXT_CHARS])  # all it reads; bounds the cache
+    found: list[date] = []
+    for sentence, patterns in promising:
         taken: list[tuple[int, int]] = []
-        for name, pattern in PATTERNS:
+        for name, pattern in patterns:
             for m in pattern.finditer(sentence):
                 if any(m.start() < e and s < m.end() for s, e in taken):
                     continue
