@@ -133,9 +133,15 @@ def _employer_mail(i: int, size: int = 0) -> bytes:
     return msg.as_bytes()
 
 
-def test_cut_connection_resumes_and_stores_each_message_once(dovecot):
+@pytest.mark.parametrize("cut_at_fetch, big", [(3, False), (0, True), (3, True)],
+                         ids=["one-connection", "header-connection", "body-connection"])
+def test_cut_connection_resumes_and_stores_each_message_once(dovecot, monkeypatch, cut_at_fetch, big):
+    """A cut mid-FETCH resumes; with `big` the sync reads headers ahead on a second connection
+    (sync.HeaderReader), whose first FETCH is cut (header-connection) or a later one is."""
+    if big:
+        monkeypatch.setattr(sync, "READER_PROCESS_MIN", 0)
     dovecot.write_maildir("INBOX", [(_employer_mail(i, 2000), None) for i in range(60)])
-    with RecordingProxy(dovecot.port, cut_after=3000, cuts=1, cut_at_fetch=3) as proxy, \
+    with RecordingProxy(dovecot.port, cut_after=3000, cuts=1, cut_at_fetch=cut_at_fetch) as proxy, \
             Store.open() as store:
         account = _add(store, dovecot, port=proxy.port)
         result = sync.sync_account(store, store.get_account(account["id"]), now=NOW, batch_size=20,
@@ -372,6 +378,14 @@ def test_reader_processes_give_the_same_store_and_end_with_the_sync(dovecot, dat
             pools.append(self)
 
     monkeypatch.setattr(sync, "ReaderPool", Recorded)
+    header_readers = []
+
+    class RecordedHeaders(sync.HeaderReader):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            header_readers.append(self)
+
+    monkeypatch.setattr(sync, "HeaderReader", RecordedHeaders)
     stored = {}
     for name, minimum in (("readers", 0), ("here", 10 ** 9)):
         monkeypatch.setattr(sync, "READER_PROCESS_MIN", minimum)
@@ -383,4 +397,6 @@ def test_reader_processes_give_the_same_store_and_end_with_the_sync(dovecot, dat
                 "SELECT message_id, label, company, role, expected_by, own FROM messages")))
             assert store.folder_state(store.list_accounts()[0]["id"], "INBOX")["last_uid"]
     assert pools and all(p.returncode is not None for pool in pools for p in pool.procs)
+    # the big sync read its headers on a second connection, now closed, its thread ended
+    assert len(header_readers) == 1 and not header_readers[0]._thread.is_alive()
     assert stored["readers"] == stored["here"]
