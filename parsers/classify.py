@@ -6,7 +6,8 @@ weight. They are compiled once at import.
 
 How a verdict is reached, in order:
 
-1. Every rule is matched against the cleaned reply (and subject rules against the subject).
+1. Every rule is matched against the cleaned reply (and subject rules against the subject);
+   a rule whose trigger or required literals are missing is skipped (see "Required literals").
 2. A match is cancelled when its sentence puts it under a *negation* ("we are not able to offer
    you ...") or a *conditional* ("if we decide to move forward ...", "should you be
    successful ...", "once we have decided ..."), looking back from the match to the start of its
@@ -36,6 +37,7 @@ How a verdict is reached, in order:
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -602,13 +604,9 @@ class _Scanner:
                    cue_triggers={c.id: mask(c.triggers) for c in CUES})
 
 
-_SCANNER: list[_Scanner] = []  # built on first use
-
-
+@functools.cache
 def _scanner() -> _Scanner:
-    if not _SCANNER:
-        _SCANNER.append(_Scanner.build())
-    return _SCANNER[0]
+    return _Scanner.build()  # once per process, on first use
 
 
 def _scan(low: str) -> tuple[dict[str, list[int]], int]:
