@@ -173,7 +173,6 @@ class Rule:
     guards: tuple[str, ...]
     examples: tuple[str, ...]
     triggers: tuple[str, ...]
-    regex: re.Pattern
     strong_context: bool = False
     # A courtesy ("thank you for applying") is an acknowledgement only when nothing states where
     # the application stands: it opens status updates and hedges too.
@@ -181,6 +180,19 @@ class Rule:
     # Labels whose stated status cancels this rule: praise ("we were impressed by your
     # application") beside "you are on our waitlist" is a hedge, not a step forward.
     yields_to: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern:
+        """The compiled pattern, compiled the first time a text may match the rule: compiling
+        every rule costs more than classifying a message, and most mail wakes few rules (every
+        pattern compiles in the tests, which run each rule's examples)."""
+        try:
+            return _compile_pattern(self.pattern)
+        except re.error as err:
+            raise ValueError(f"rule {self.id}: pattern does not compile ({err})") from err
+
+
+_UPPERCASE = re.compile(r"(?<!\\)[A-Z]")  # an uppercase letter that is not an escape (\S, \W)
 
 
 def _compile_pattern(pattern: str) -> re.Pattern:
@@ -192,7 +204,7 @@ def _compile_pattern(pattern: str) -> re.Pattern:
     first character searched ~10% faster but cost 3x the compile time, which a sync pays once
     per process for every rule: more than it saved.)
     """
-    if re.search(r"(?<!\\)[A-Z]", pattern):
+    if _UPPERCASE.search(pattern):
         raise ValueError("patterns are matched on lowercased text: write them in lowercase")
     body = pattern.strip().replace(" ", r"\s+")
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
@@ -219,10 +231,8 @@ def load_rules(data: dict, key: str = "rule") -> tuple[Rule, ...]:
             raise ValueError(f"rule {rule_id}: guard must be among {VALID_GUARDS}")
         if not raw.get("pattern") or not raw.get("explanation"):
             raise ValueError(f"rule {rule_id}: pattern and explanation are required")
-        try:
-            regex = _compile_pattern(raw["pattern"])
-        except re.error as err:
-            raise ValueError(f"rule {rule_id}: pattern does not compile ({err})") from err
+        if _UPPERCASE.search(raw["pattern"]):
+            raise ValueError(f"rule {rule_id}: patterns are matched on lowercased text: write them in lowercase")
         triggers = tuple(raw.get("triggers", ()))
         if any(lab not in LABELS for lab in raw.get("yields_to", ())):
             raise ValueError(f"rule {rule_id}: yields_to names an unknown label")
@@ -232,7 +242,7 @@ def load_rules(data: dict, key: str = "rule") -> tuple[Rule, ...]:
                           explanation=raw["explanation"].strip(),
                           priority=int(raw.get("priority", 1)), weight=float(raw.get("weight", 1.0)),
                           where=where, guards=guards, examples=tuple(raw.get("examples", ())),
-                          regex=regex, strong_context=bool(raw.get("strong_context", False)),
+                          strong_context=bool(raw.get("strong_context", False)),
                           courtesy=bool(raw.get("courtesy", False)),
                           yields_to=tuple(raw.get("yields_to", ()))))
     return tuple(rules)
@@ -852,8 +862,7 @@ def _calendar_hit(calendar: CalendarEvent | None, subject: str) -> _Hit | None:
         return None
     rule = Rule(id=CALENDAR_RULE_ID, label="advancing", pattern="", priority=DECISION_PRIORITY,
                 explanation="A calendar invitation for an interview: a concrete next step.",
-                weight=CALENDAR_WEIGHT, where="body", guards=(), examples=(), triggers=(),
-                regex=re.compile(""))
+                weight=CALENDAR_WEIGHT, where="body", guards=(), examples=(), triggers=())
     return _Hit(rule, -1, -1, summary)
 
 

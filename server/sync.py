@@ -52,7 +52,9 @@ MAX_ATTEMPTS = 6                 # per sync run; then the error is shown and the
 READER_PROCESS_MIN = 2_000
 READER_PROCESSES = 1             # readers: this process fetches meanwhile; a second one measured
                                  # no faster on 2 shared cores (its parser import costs ~0.3 s CPU)
-READER_INFLIGHT = 8              # batches handed to the readers and not yet stored: bounds memory
+# Bytes of fetched mail handed to the readers and not yet stored: bounds memory, and is large
+# enough that the fetching goes on while a reader starts (imports the parsers) on a busy machine.
+READER_INFLIGHT_BYTES = 64_000_000
 # A sync that big also reads its headers on a second connection, a few batches ahead: the server
 # works out the next headers while this process reads the last ones (Dovecot spends ~0.5 s of CPU
 # on the header fields of 20,000 new messages). A server refusing a second login is fine: the
@@ -435,12 +437,15 @@ class Syncer:
                 self._stop_reader()
         self._inflight.append((future, folder, items, plan, batch))
 
+    def _inflight_bytes(self) -> int:
+        return sum(len(raw) for _, _, items, _, _ in self._inflight for _, _, raw, _, _ in items or ())
+
     def _collect(self, *, wait: bool) -> None:
         """Store the batches whose readings are ready, oldest first (all of them when `wait`)."""
         while self._inflight:
             future, folder, items, plan, batch = self._inflight[0]
             if (future is not None and not future.done() and not wait
-                    and len(self._inflight) <= READER_INFLIGHT):
+                    and self._inflight_bytes() <= READER_INFLIGHT_BYTES):
                 return  # still being read, and the reader is not too far behind
             self._inflight.pop(0)
             if batch is None:  # every batch of this folder is stored: it is complete up to

@@ -411,13 +411,24 @@ def test_cue_ids_are_unique_and_distinct_from_rules():
 
 
 def test_bad_rules_are_refused():
+    # A pattern is compiled when a text first wakes its rule: a broken one is refused then,
+    # by name (and every shipped pattern compiles: see the next test).
+    broken = load_rules({"rule": [{"id": "x", "label": "offer", "pattern": "(", "explanation": "e"}]})[0]
+    with pytest.raises(ValueError, match="rule x"):
+        broken.regex
     with pytest.raises(ValueError):
-        load_rules({"rule": [{"id": "x", "label": "offer", "pattern": "(", "explanation": "e"}]})
+        load_rules({"rule": [{"id": "x", "label": "offer", "pattern": "Offer", "explanation": "e"}]})
     with pytest.raises(ValueError):
         load_rules({"rule": [{"id": "x", "label": "nope", "pattern": "a", "explanation": "e"}]})
     twice = {"id": "x", "label": "offer", "pattern": "a", "explanation": "e"}
     with pytest.raises(ValueError):
         load_rules({"rule": [twice, twice]})
+
+
+def test_every_shipped_pattern_compiles():
+    from parsers import classify as c
+    for rule in (*c.BODY_RULES, *c.SUBJECT_RULES, *c.CUES):
+        assert rule.regex.pattern.startswith("(?<!\\w)"), rule.id
 
 
 # ---------------------------------------------------------------- quality on the dev set
