@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import imaplib
+import json
 import logging
 import os
-import pickle
 import socket
 import ssl
-import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from pathlib import Path
 from . import accounts as accounts_mod
 from . import imap, prefilter
 from .errors import AccountError, StandingError
+from .reader import ReaderPool, read_many
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,10 @@ READER_INFLIGHT_BYTES = 64_000_000
 # works out the next headers while this process reads the last ones (Dovecot spends ~0.5 s of CPU
 # on the header fields of 20,000 new messages). A server refusing a second login is fine: the
 # headers are then read on the one connection, in turn.
+# An address the user sent mail from at least this often (From: in the \\Sent folder) is one of
+# the user's own, like the account's: aliases, a custom domain, "send mail as". Twice, so that
+# a stray message in Sent (a redirect, a saved copy) does not make a stranger "the user".
+MIN_SENT_TO_LEARN = 2
 HEADERS_AHEAD = 3                # header batches read ahead of the one being worked on
 
 NETWORK_ERRORS = (OSError, imaplib.IMAP4.abort, EOFError, ssl.SSLError, socket.timeout)
@@ -115,6 +119,8 @@ class Syncer:
         self.read_timeout = read_timeout
         self.result = SyncResult()
         self._kept: set[str] = set()
+        self._sent_from: dict[str, int] = {}  # From: addresses seen in the \\Sent folder, counted
+        self._sent_folders: set[str] = set()
         self._done = 0
         self._total = 0
         self._reader = None        # ProcessPoolExecutor parsing for a big sync (see _start_reader)
@@ -178,6 +184,7 @@ class Syncer:
         big = self._total >= READER_PROCESS_MIN
         if big and (os.cpu_count() or 1) > 1:
             self._start_reader()
+        self._sent_folders = {plan["name"] for plan in plans if plan["role"] == "sent"}
         batches = [(plan, plan["uids"][i:i + self.batch_size])
                    for plan in plans for i in range(0, len(plan["uids"]), self.batch_size)]
         ahead = self._start_headers(batches) if big else None
@@ -298,6 +305,8 @@ class Syncer:
                 infos[uid] = imap.header_info(head["header"])
             except Exception as err:  # one bad message never stops a sync
                 self._record_bad(folder, uid, head["header"], err)
+        if folder in self._sent_folders:
+            self._learn_own_addresses(infos.values())
         ids = set()
         for info in infos.values():
             ids.update((info.message_id, info.in_reply_to, *info.references))
@@ -402,6 +411,19 @@ class Syncer:
                     pieces.append((part, data, part.size > self.part_cap or len(data) >= self.part_cap))
                 pending.append((uid, heads[uid]["header"], pieces, heads[uid]["thread_id"], None))
         return pending
+
+    def _learn_own_addresses(self, infos) -> None:
+        """The addresses the user sends from (MIN_SENT_TO_LEARN times in \\Sent) become the user's
+        own: their mail is then read as the user's follow-ups, not as an employer's."""
+        for info in infos:
+            if info.from_addr:
+                self._sent_from[info.from_addr] = self._sent_from.get(info.from_addr, 0) + 1
+        known = self.store.user_addresses()
+        new = {a for a, n in self._sent_from.items() if n >= MIN_SENT_TO_LEARN and a not in known}
+        if new:
+            extra = json.loads(self.store.get_meta("user_addresses") or "[]")
+            self.store.set_user_addresses([*extra, *new])
+            log.info("learned %d sending address(es) of the user from the Sent folder", len(new))
 
     # -- parsing: in a reader process for a big sync, else here ----------------------------
 
@@ -591,135 +613,6 @@ class HeaderReader:
         except Exception:  # noqa: BLE001 - already closed
             pass
         self._thread.join(10.0)
-
-
-class ReaderPool:
-    """Second Python processes that parse fetched messages while the sync keeps fetching.
-
-    Each reader is started with subprocess (a clean interpreter: the caller's main script is
-    never re-imported, unlike multiprocessing's spawn) and imports the parsers at once, while
-    the sync reads headers. One thread per reader here takes the next batch from a shared
-    queue, writes it pickled to the reader's stdin and waits for the pickled
-    [(Reading | None, error | None)] on its stdout: an idle reader pulls the next batch, so
-    the work spreads evenly and submit() never waits. A reader ends when its stdin closes
-    (close(), or this process dying), so none outlives the sync.
-    """
-
-    def __init__(self, processes: int):
-        import queue
-        import subprocess
-        import sys
-        root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self._queue: queue.Queue = queue.Queue()
-        self.procs = []
-        self._threads = []
-        try:
-            for n in range(processes):
-                proc = subprocess.Popen(
-                    [sys.executable, "-c", "from server.sync import _reader_main; _reader_main()"],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
-                self.procs.append(proc)
-                thread = threading.Thread(target=self._serve, args=(proc,), daemon=True,
-                                          name=f"standing-reader-{n}")
-                self._threads.append(thread)
-                thread.start()
-        except BaseException:
-            self.close()
-            raise
-
-    def submit(self, items: list[tuple], user_addresses):
-        """A Future of read_many(items, user_addresses), computed in a reader process."""
-        from concurrent.futures import Future
-        if not any(t.is_alive() for t in self._threads):
-            raise RuntimeError("no reader process is running")
-        future: Future = Future()
-        self._queue.put((future, pickle.dumps((items, user_addresses), protocol=pickle.HIGHEST_PROTOCOL)))
-        return future
-
-    def _serve(self, proc) -> None:
-        job = None
-        try:
-            while True:
-                job = self._queue.get()
-                if job is None:
-                    return
-                future, payload = job
-                proc.stdin.write(struct.pack(">Q", len(payload)) + payload)
-                proc.stdin.flush()
-                head = proc.stdout.read(8)
-                if len(head) < 8:
-                    raise EOFError("the reader process ended")
-                future.set_result(pickle.loads(proc.stdout.read(struct.unpack(">Q", head)[0])))
-                job = None
-        except Exception as err:  # this reader is gone: its batch fails and is parsed here
-            log.info("reader process failed: %s", type(err).__name__)
-            if job is not None:
-                job[0].set_exception(RuntimeError("the reader process ended"))
-        finally:
-            for pipe in (proc.stdin, proc.stdout):
-                try:
-                    pipe.close()
-                except OSError:
-                    pass
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Stop every reader (batches still queued fail: the caller parses them itself)."""
-        import queue
-        while True:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                job[0].set_exception(RuntimeError("the readers were stopped"))
-        for _ in self._threads:
-            self._queue.put(None)
-        for thread in self._threads:
-            thread.join(timeout)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout)
-            except Exception:
-                proc.kill()
-                proc.wait()
-
-
-def _reader_main() -> None:
-    """The reader process: import the parsers, then answer batches until stdin closes."""
-    import sys
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # nothing printed (by Python or C code) may corrupt the answers
-    sys.stdout = sys.stderr
-    source = sys.stdin.buffer
-    from parsers import pipeline  # noqa: F401  (warm: compiles the rules before the first batch)
-    while True:
-        head = source.read(8)
-        if len(head) < 8:
-            return
-        items, user_addresses = pickle.loads(source.read(struct.unpack(">Q", head)[0]))
-        answer = pickle.dumps(read_many(items, user_addresses), protocol=pickle.HIGHEST_PROTOCOL)
-        out.write(struct.pack(">Q", len(answer)) + answer)
-        out.flush()
-
-
-def read_many(items: list[tuple], user_addresses) -> list[tuple]:
-    """[(reading, None) | (None, error name)] for (raw, thread_id, error) items; never raises.
-
-    Runs in the reader process (items and Readings are picklable) or in the sync process.
-    """
-    from parsers import pipeline
-    out = []
-    for raw, thread_id, error in items:
-        try:
-            reading = pipeline.read_bytes(raw, user_addresses=user_addresses, thread_id=thread_id)
-            if error:
-                reading = dataclasses.replace(reading, errors=tuple(reading.errors) + (error,))
-            out.append((reading, None))
-        except Exception as err:  # one bad message never stops a sync
-            out.append((None, type(err).__name__))
-    return out
 
 
 def sync_account(store, account: dict, *, attempts: int = MAX_ATTEMPTS, sleep=time.sleep,

@@ -400,3 +400,29 @@ def test_reader_processes_give_the_same_store_and_end_with_the_sync(dovecot, dat
     # the big sync read its headers on a second connection, now closed, its thread ended
     assert len(header_readers) == 1 and not header_readers[0]._thread.is_alive()
     assert stored["readers"] == stored["here"]
+
+
+def _sent_mail(i: int, sender: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = f"talent@firm{i}.example"
+    msg["Subject"] = "Following up on my application for the Analyst role"
+    msg["Date"] = format_datetime(datetime(2026, 11, 2 + i, 9, 0, tzinfo=timezone.utc))
+    msg["Message-ID"] = f"<sent-{i}@example.org>"
+    msg.set_content("Hello, I wanted to check whether you have an update on my application. Thanks!")
+    return msg.as_bytes()
+
+
+def test_the_addresses_the_user_sends_from_are_the_users_own(dovecot):
+    """Mail in \\Sent from an alias (not the account's login) is the user's own follow-up once
+    the alias has sent twice; an address seen once in Sent (a redirect, a saved copy) is not."""
+    alias, stray = "sam@rivera.example", "someone.else@elsewhere.example"
+    dovecot.write_maildir("Sent", [(_sent_mail(0, f"Sam <{alias}>"), None),
+                                   (_sent_mail(1, alias.upper()), None),
+                                   (_sent_mail(2, stray), None)])
+    with Store.open() as store:
+        _add(store, dovecot)
+        sync.sync_all(store, now=NOW)
+        assert alias in store.user_addresses() and stray not in store.user_addresses()
+        own = dict(store.db.execute("SELECT message_id, own FROM messages").fetchall())
+    assert own == {"<sent-0@example.org>": 1, "<sent-1@example.org>": 1, "<sent-2@example.org>": 0}
