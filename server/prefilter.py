@@ -241,13 +241,9 @@ def text_says_hiring(text: str) -> bool:
         return True
     if _PAIR_FIRST.isdisjoint(words):
         return False
-    last = len(words) - 1
-    for i, word in enumerate(words):
-        if word in _PAIR_FIRST and i < last:
-            if f"{word} {words[i + 1]}" in _BODY_PAIRS or (
-                    words[i + 1] == "with" and i + 1 < last and f"{word} with {words[i + 2]}" in _BODY_PAIRS):
-                return True
-    return False
+    if not _WORD_PAIRS.isdisjoint(zip(words, words[1:])):
+        return True
+    return "with" in words and not _WORD_TRIPLES.isdisjoint(zip(words, words[1:], words[2:]))
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
@@ -271,6 +267,9 @@ _BODY_PAIRS = frozenset((
     + tuple(f"{a} {v}" for a in ("loved", "enjoyed", "great", "nice", "lovely", "good")
             for v in ("meeting", "speaking", "talking", "chatting")))
 _PAIR_FIRST = frozenset(pair.split(" ", 1)[0] for pair in _BODY_PAIRS)
+# The same as word tuples, to meet the text's consecutive words in one set operation.
+_WORD_PAIRS = frozenset(tuple(p.split(" ")) for p in _BODY_PAIRS if p.count(" ") == 1)
+_WORD_TRIPLES = frozenset(tuple(p.split(" ")) for p in _BODY_PAIRS if p.count(" ") == 2)
 
 
 def is_candidate(info: HeaderInfo, *, user_addresses=frozenset(), known_ids=frozenset()) -> bool:
