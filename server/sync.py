@@ -302,7 +302,8 @@ class Syncer:
             self.result.seen += 1
             self.result.bytes_fetched += len(head["header"])
             try:
-                infos[uid] = imap.header_info(head["header"])
+                info = head.get("info")  # read already by the HeaderReader's thread
+                infos[uid] = info if info is not None else imap.header_info(head["header"])
             except Exception as err:  # one bad message never stops a sync
                 self._record_bad(folder, uid, head["header"], err)
         if folder in self._sent_folders:
@@ -554,7 +555,9 @@ class HeaderReader:
     """The header pass of a big sync on its own connection, HEADERS_AHEAD batches ahead.
 
     A thread EXAMINEs each folder and reads its batches' headers (imap.fetch_headers: header
-    fields, RFC822.SIZE) in the order the sync will ask for them; next() hands them over. An
+    fields, RFC822.SIZE, and imap.header_info of each) in the order the sync will ask for them;
+    next() hands them over. Reading them here fills the time the sync's own thread spends
+    waiting for the server's answers. An
     error on this connection is raised by next(), so the sync's retry and resume apply as for
     the first connection. close() stops the thread and logs the connection out.
     """
@@ -576,7 +579,13 @@ class HeaderReader:
                 if plan["name"] != folder:
                     folder = plan["name"]
                     self.client.select_folder(folder, readonly=True)
-                if not self._put((batch, imap.fetch_headers(self.client, batch, gmail=self._gmail))):
+                heads = imap.fetch_headers(self.client, batch, gmail=self._gmail)
+                for head in heads.values():
+                    try:  # here, while the sync's own thread waits on the server
+                        head["info"] = imap.header_info(head["header"])
+                    except Exception:  # noqa: BLE001 - the sync reads it again and records why
+                        pass
+                if not self._put((batch, heads)):
                     return
         except BaseException as err:  # handed to the sync, which retries the whole run
             self._put((None, err))
