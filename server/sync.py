@@ -257,7 +257,7 @@ class Syncer:
         except Exception as err:  # noqa: BLE001 - a limit on sessions is no reason to stop
             log.info("no second connection for headers: %s", type(err).__name__)
             return None
-        return HeaderReader(second, batches, gmail=self.gmail, user_addresses=self.store.user_addresses())
+        return HeaderReader(second, batches, gmail=self.gmail)
 
     def _sync_folder(self, client, plan: dict, ahead: "HeaderReader | None" = None) -> None:
         """Fetch one folder batch by batch. Its batches are stored as the reader finishes them,
@@ -293,6 +293,7 @@ class Syncer:
                 heads[uid] = {"header": _header_bytes(item), "size": int(item.get(b"RFC822.SIZE") or 0),
                               "thread_id": (str(item[b"X-GM-THRID"]) if gmail and item.get(b"X-GM-THRID")
                                             else None)}
+        user_addresses = self.store.user_addresses()
         infos: dict[int, object] = {}
         for uid in batch:
             head = heads.get(uid)
@@ -307,7 +308,6 @@ class Syncer:
                 self._record_bad(folder, uid, head["header"], err)
         if folder in self._sent_folders:
             self._learn_own_addresses(infos.values())
-        user_addresses = self.store.user_addresses()
         ids = set()
         for info in infos.values():
             ids.update((info.message_id, info.in_reply_to, *info.references))
@@ -322,9 +322,7 @@ class Syncer:
                 if info.message_id and known(info.message_id):
                     self.result.skipped += 1
                     continue
-                why = head.get("why", _UNDECIDED)
-                if why in (_UNDECIDED, "own") or info.from_addr.lower() in user_addresses:
-                    why = prefilter.reason(info, user_addresses=user_addresses, known_ids=known)
+                why = prefilter.reason(info, user_addresses=user_addresses, known_ids=known)
                 if why is None:
                     self.result.skipped += 1
                     continue
@@ -553,25 +551,20 @@ class Syncer:
             pass
 
 
-_UNDECIDED = object()  # no prefilter answer from the HeaderReader: the sync asks itself
-
-
 class HeaderReader:
     """The header pass of a big sync on its own connection, HEADERS_AHEAD batches ahead.
 
     A thread EXAMINEs each folder and reads its batches' headers (imap.fetch_headers: header
-    fields, RFC822.SIZE; then imap.header_info and, where the answer cannot change,
-    prefilter.reason of each) in the order the sync will ask for them; next() hands them over.
-    Reading them here fills the time the sync's own thread spends waiting for the server's
-    answers. An error on this connection is raised by next(), so the sync's retry and resume
-    apply as for the first connection. close() stops the thread and logs the connection out.
+    fields, RFC822.SIZE, and imap.header_info of each) in the order the sync will ask for them;
+    next() hands them over. Reading them here fills the time the sync's own thread spends
+    waiting for the server's answers. An
+    error on this connection is raised by next(), so the sync's retry and resume apply as for
+    the first connection. close() stops the thread and logs the connection out.
     """
 
-    def __init__(self, client, batches: list[tuple[dict, list[int]]], *, gmail: bool,
-                 user_addresses: frozenset[str] = frozenset()):
+    def __init__(self, client, batches: list[tuple[dict, list[int]]], *, gmail: bool):
         import queue
         self.client = client
-        self._user_addresses = user_addresses
         self._batches = batches
         self._gmail = gmail
         self._queue: queue.Queue = queue.Queue(maxsize=HEADERS_AHEAD)
@@ -589,12 +582,7 @@ class HeaderReader:
                 heads = imap.fetch_headers(self.client, batch, gmail=self._gmail)
                 for head in heads.values():
                     try:  # here, while the sync's own thread waits on the server
-                        info = head["info"] = imap.header_info(head["header"])
-                        if not (info.in_reply_to or info.references):
-                            # the prefilter's answer, unless the message answers one kept (the
-                            # sync knows those) or the user's addresses have grown since (the
-                            # sync then asks again: an address can only become the user's)
-                            head["why"] = prefilter.reason(info, user_addresses=self._user_addresses)
+                        head["info"] = imap.header_info(head["header"])
                     except Exception:  # noqa: BLE001 - the sync reads it again and records why
                         pass
                 if not self._put((batch, heads)):
