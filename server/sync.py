@@ -293,7 +293,6 @@ class Syncer:
                 heads[uid] = {"header": _header_bytes(item), "size": int(item.get(b"RFC822.SIZE") or 0),
                               "thread_id": (str(item[b"X-GM-THRID"]) if gmail and item.get(b"X-GM-THRID")
                                             else None)}
-        user_addresses = self.store.user_addresses()
         infos: dict[int, object] = {}
         for uid in batch:
             head = heads.get(uid)
@@ -308,6 +307,7 @@ class Syncer:
                 self._record_bad(folder, uid, head["header"], err)
         if folder in self._sent_folders:
             self._learn_own_addresses(infos.values())
+        user_addresses = self.store.user_addresses()  # with any just learned
         ids = set()
         for info in infos.values():
             ids.update((info.message_id, info.in_reply_to, *info.references))
