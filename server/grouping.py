@@ -30,6 +30,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from parsers.employer import company_key, is_ats_address, role_key
+
 LABELS = ("offer", "advancing", "noncommittal", "rejected", "acknowledgement", "unrelated")
 JOB_LABELS = frozenset(LABELS[:-1])
 # Distinct company/role/address strings remembered per grouping run (the normalisers are slow).
@@ -43,16 +45,8 @@ FREEMAIL = frozenset({"gmail.com", "googlemail.com", "outlook.com", "hotmail.com
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def _fallback_key(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", (text or "").lower()))
-
-
 def _key_functions():
     """parsers.employer's normalisers (the one definition of "same company" / "same role")."""
-    try:
-        from parsers.employer import company_key, role_key, is_ats_address
-    except ImportError:  # parsers.employer not written yet: a plain normaliser keeps grouping usable
-        return _fallback_key, _fallback_key, lambda addr: False
     return company_key, role_key, is_ats_address
 
 

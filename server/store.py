@@ -20,7 +20,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import config, migrations
+from . import config, grouping, migrations
 from .errors import BadInput, NotFound
 
 DB_NAME = "standing.sqlite3"
@@ -377,7 +377,6 @@ class Store:
 
     def _refresh_full(self) -> None:
         """Regroup every application from every stored reading plus the corrections."""
-        from . import grouping
 
         own_addrs = self.user_addresses()
         corrections = self.corrections()
@@ -408,7 +407,6 @@ class Store:
         plus the company the user's own outreach was written to. Grouping those rows alone
         then gives what a full regroup gives them, and leaves every other application as it is.
         """
-        from . import grouping
 
         grouped_pk = int(self.get_meta("grouped_pk", "-1"))
         corrections = self.corrections()
@@ -449,7 +447,6 @@ class Store:
     def _neighbourhood(self, light: list, seeds: list[int], own_addrs) -> set[int] | None:
         """Indexes of the `light` rows whose grouping the seed rows can change (see
         _refresh_incremental); None when that is most of the mailbox anyway."""
-        from . import grouping
 
         company_key, _, is_ats = grouping.key_functions()
         by_mid, referrers, by_thread, by_app, by_domain, by_key = {}, {}, {}, {}, {}, {}
@@ -642,7 +639,6 @@ class Store:
         also record its Message-IDs so they still find it after a rebuild. Raises BadInput or
         NotFound with a sentence for the user.
         """
-        from . import grouping
 
         if not isinstance(payload, dict):
             raise BadInput("A correction must be a JSON object.")
