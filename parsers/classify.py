@@ -6,8 +6,7 @@ weight. They are compiled once at import.
 
 How a verdict is reached, in order:
 
-1. Every rule is matched against the cleaned reply (and subject rules against the subject);
-   a rule whose trigger or required literals are missing is skipped (see "Required literals").
+1. Every rule is matched against the cleaned reply (and subject rules against the subject).
 2. A match is cancelled when its sentence puts it under a *negation* ("we are not able to offer
    you ...") or a *conditional* ("if we decide to move forward ...", "should you be
    successful ...", "once we have decided ..."), looking back from the match to the start of its
@@ -183,9 +182,9 @@ class Rule:
 
     @functools.cached_property
     def regex(self) -> re.Pattern:
-        """The compiled pattern, compiled the first time a text may match the rule: compiling
-        every rule costs more than classifying a message, and most mail wakes few rules (every
-        pattern compiles in the tests, which run each rule's examples)."""
+        """The compiled pattern, compiled the first time a text wakes the rule: compiling every
+        rule costs more than classifying a message, and most mail wakes few rules (every pattern
+        compiles in the tests, which run each rule's examples)."""
         try:
             return _compile_pattern(self.pattern)
         except re.error as err:
@@ -299,254 +298,9 @@ _CALENDAR_RESPONSE = re.compile(
     r"^\s*(?:(?:calendar|fwd?|re)\s*:\s*)*(?:accepted|declined|tentative(?:ly accepted)?|"
     r"new time proposed)\s*:", re.I)
 
-# Required literals. Every match of a rule contains certain literal strings: each match of
-# "(?:offer|offering) you (?:the )?(?:role|position)" holds "offer", and "role" or "position".
-# A woken rule whose required literals are absent from the text cannot match, so its regex is
-# not run (most woken rules: "offer" is in the text, "position" is not).
-#
-# The requirement read from a pattern is a *formula*: a few *terms*, one of which every match
-# satisfies (a rule's branches: "extend you an offer" | "like to make an offer"); a term is a
-# few *clauses*, each a set of literals of which the match holds at least one. As bits: a rule
-# may match only if, for some term, ``present & clause`` is non-zero for every clause.
-#
-# Why it is sound: _Requirements only ever *drops* requirements when unsure. A run of plain
-# characters outside any optional part is in every match (so is any piece of it: a long
-# literal is cut to its prefix); a group, or a repeat of at least once, requires what its
-# content requires; a sequence requires what each of its parts requires (terms multiplied
-# out); an alternation requires that one of its branches' terms holds. When terms grow too
-# many they are merged into one (per clause, the union of one clause from each: whichever term
-# held supplies it). Everything else (classes, escapes, lookarounds, optional parts, a plain
-# space, which matches any whitespace) requires nothing and breaks a run; a construct it does
-# not know (backrefs, inline flags, conditionals) gives the whole rule no formula, so the rule
-# always runs. Skipping changes only speed: a skipped rule had no match to find.
-REQUIRED_MIN_CHARS = 3  # shorter literals ("a", "to") are in nearly every text: no filter
-REQUIRED_MAX_CHARS = 20  # a literal's prefix is required too; longer ones only deepen the scan
-MAX_TERMS = 64  # per formula: a rule's branches; more are merged (weaker, never unsound)
-MAX_CLAUSES = 4  # per term: the most selective few skip nearly all that more clauses would
-
-_Clause = frozenset  # of literals: a match holds at least one
-_Term = tuple  # of clauses: a match may satisfy all of them
-_ALWAYS: tuple = ((),)  # the formula of what requires nothing: one term without clauses
-
-
-class _Opaque(Exception):
-    """A construct _Requirements does not read: the pattern gets no formula."""
-
-
-class _Requirements:
-    """The formula (a tuple of terms) every match of a rule pattern satisfies."""
-
-    _QUANTIFIER = re.compile(r"[?*+]|\{(\d*)(?:,\d*)?\}")
-    _PLAIN = re.compile(r"[^\\()\[\]|.^$?*+{} ]+")  # characters that match themselves
-    _CATEGORY_ESCAPES = "wWsSdDbBAZntrfv"  # one-character escapes that are not a literal
-
-    # Escapes, classes and parentheses: enough to pair each "(" with its ")".
-    _TOKENS = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[()]")
-
-    def __init__(self, pattern: str) -> None:
-        self.p, self.i = pattern.strip(), 0
-        self.closing: dict[int, int] = {}  # offset of "(" -> offset of its ")"
-        opened = []
-        for m in self._TOKENS.finditer(self.p):
-            if m.group() == "(":
-                opened.append(m.start())
-            elif m.group() == ")":
-                self.closing[opened.pop()] = m.start()
-
-    @classmethod
-    def of(cls, pattern: str) -> tuple[_Term, ...]:
-        try:
-            reader = cls(pattern)
-            formula = reader.alternation()
-            if reader.i != len(reader.p):
-                raise _Opaque
-        except (_Opaque, IndexError, KeyError, ValueError):  # not read: no requirement
-            return _ALWAYS
-        return formula
-
-    @staticmethod
-    def _rank(clause: _Clause) -> tuple:
-        """Most selective first: the longest shortest literal, then the fewest literals."""
-        return -min(map(len, clause)), len(clause), min(clause)
-
-    @classmethod
-    def _term(cls, clauses) -> _Term:
-        """At most MAX_CLAUSES, the most selective: dropping a clause is always sound."""
-        unique = set(clauses)
-        if len(unique) <= MAX_CLAUSES:
-            return tuple(unique)
-        return tuple(sorted(unique, key=cls._rank)[:MAX_CLAUSES])
-
-    @classmethod
-    def _merged(cls, terms) -> tuple[_Term, ...]:
-        """One term that holds whenever any of ``terms`` does: its k-th clause is the union of
-        each term's k-th most selective clause (or its last)."""
-        if not all(terms):
-            return _ALWAYS
-        ranked = [sorted(t, key=cls._rank) for t in terms]
-        return (cls._term(_Clause().union(*(t[min(k, len(t) - 1)] for t in ranked))
-                          for k in range(MAX_CLAUSES)),)
-
-    def alternation(self) -> tuple[_Term, ...]:
-        branches = [self.sequence()]
-        while self.i < len(self.p) and self.p[self.i] == "|":
-            self.i += 1
-            branches.append(self.sequence())
-        if len(branches) == 1:
-            return branches[0]
-        terms = tuple(dict.fromkeys(t for b in branches for t in b))
-        if not all(terms):
-            return _ALWAYS  # a branch that requires nothing lets any text through
-        if all(len(t) == 1 for t in terms):  # "role|position|post": one clause says it exactly
-            return ((_Clause().union(*(t[0] for t in terms)),),)
-        return terms if len(terms) <= MAX_TERMS else self._merged(terms)
-
-    def sequence(self) -> tuple[_Term, ...]:
-        formula: tuple[_Term, ...] = _ALWAYS
-        run = ""  # plain characters every match holds, one after another
-
-        def require(part: tuple[_Term, ...]) -> None:
-            nonlocal formula
-            if part == _ALWAYS:
-                return
-            if len(formula) * len(part) > MAX_TERMS:
-                part = self._merged(part)
-                if len(formula) * len(part) > MAX_TERMS:
-                    formula = self._merged(formula)
-            formula = tuple(self._term(a + b) for a in formula for b in part)
-
-        def flush() -> str:
-            if len(run) >= REQUIRED_MIN_CHARS:
-                require(((_Clause([run[:REQUIRED_MAX_CHARS]]),),))
-            return ""
-
-        while self.i < len(self.p) and self.p[self.i] not in "|)":
-            plain = self._PLAIN.match(self.p, self.i)
-            if plain:  # a quantifier after plain characters applies to the last one only
-                self.i = plain.end()
-                chars = plain.group()
-                least = self.repeat_least()
-                if least is None:
-                    run += chars
-                    continue
-                run += chars[:-1]
-                if least:
-                    run += chars[-1]
-                run = flush()  # what follows a repeat is not next to this run
-                continue
-            atom = self.atom()
-            least = self.repeat_least()
-            if least == 0:
-                atom = None  # optional: requires nothing
-            if isinstance(atom, str):
-                run += atom
-                if least is not None:
-                    run = flush()
-            else:
-                run = flush()
-                if atom is not None:
-                    require(atom)
-        flush()
-        return formula
-
-    def atom(self) -> str | tuple[_Term, ...] | None:
-        """A literal character, the formula of a group, or None (requires nothing)."""
-        p, ch = self.p, self.p[self.i]
-        if ch == "(":
-            after = self.closing[self.i] + 1
-            if self._QUANTIFIER.match(p, after) and p[after] in "?*{" and (
-                    p[after] != "{" or self.repeat_least_at(after) == 0):
-                self.i = after
-                return None  # an optional group requires nothing: not read
-            return self.group()
-        if ch == "[":  # a class: skipped to its end
-            self.i += 2 if p.startswith("[^", self.i) else 1
-            if p[self.i] == "]":
-                self.i += 1  # "]" first in a class is a member
-            while p[self.i] != "]":
-                self.i += 2 if p[self.i] == "\\" else 1
-            self.i += 1
-            return None
-        if ch == "\\":
-            esc = p[self.i + 1]
-            self.i += 2
-            if not esc.isalnum():
-                return esc
-            if esc in self._CATEGORY_ESCAPES:
-                return None
-            raise _Opaque  # backrefs, \x.., \u....
-        if ch in "?*+{":
-            raise _Opaque  # nothing to repeat, or a literal brace
-        self.i += 1
-        return None if ch in ".^$ " else ch
-
-    def group(self) -> tuple[_Term, ...] | None:
-        p = self.p
-        self.i += 1
-        keep = True
-        if p.startswith(("?:", "?>"), self.i):
-            self.i += 2
-        elif p.startswith(("?=", "?!"), self.i):
-            self.i, keep = self.i + 2, False
-        elif p.startswith(("?<=", "?<!"), self.i):
-            self.i, keep = self.i + 3, False
-        elif p.startswith("?P<", self.i):
-            self.i = p.index(">", self.i) + 1
-        elif p.startswith("?", self.i):
-            raise _Opaque  # inline flags, comments, conditionals, named backrefs
-        inner = self.alternation()
-        if p[self.i] != ")":
-            raise _Opaque
-        self.i += 1
-        return inner if keep else None
-
-    def repeat_least_at(self, i: int) -> int | None:
-        saved, self.i = self.i, i
-        least, self.i = self.repeat_least(), saved
-        return least
-
-    def repeat_least(self) -> int | None:
-        """The least count of a quantifier after an atom (None: no quantifier)."""
-        m = self._QUANTIFIER.match(self.p, self.i)
-        if not m:
-            return None
-        self.i = m.end()
-        if self.i < len(self.p) and self.p[self.i] in "?+":
-            self.i += 1  # lazy or possessive
-        token = m.group()
-        if token in "?*":
-            return 0
-        return 1 if token == "+" else int(m.group(1) or 0)
-
-
-def _rule_formula(rule: Rule) -> tuple[_Term, ...]:
-    """The rule's formula, less the clauses its triggers already imply (it runs only when one
-    of its triggers is in the text: a clause with a literal inside every trigger holds)."""
-    def useful(clause: _Clause) -> bool:
-        return not (rule.triggers and all(any(lit in t for lit in clause) for t in rule.triggers))
-
-    terms = tuple(tuple(filter(useful, term)) for term in _Requirements.of(rule.pattern))
-    return _ALWAYS if not all(terms) else terms
-
-
-def _may_match(formula: tuple[tuple[int, ...], ...], present: int) -> bool:
-    """False when every term has a clause none of whose literals is present (``present``: the
-    bits of the tested strings in the text): then the rule cannot match. () always may."""
-    if not formula:
-        return True
-    for term in formula:
-        for clause in term:
-            if not present & clause:
-                break
-        else:
-            return True
-    return False
-
-
-# One pass finds every trigger fragment present, and every tested string; a fragment found also
-# reveals the shorter fragments that are its prefixes, so rules keyed on those still run.
+# One pass finds every trigger fragment present; a fragment found also reveals the shorter
+# fragments that are its prefixes, so rules keyed on those still run.
 _ALL_TRIGGERS = sorted({t for r in BODY_RULES for t in r.triggers}, key=len, reverse=True)
-_TRIGGER_IMPLIES = {t: frozenset(u for u in _ALL_TRIGGERS if u in t) for t in _ALL_TRIGGERS}
 
 
 def _trie_regex(words: list[str]) -> str:
@@ -570,70 +324,19 @@ def _trie_regex(words: list[str]) -> str:
     return build(trie)
 
 
-@dataclass(frozen=True)
-class _Scanner:
-    """The one scan of a text: it finds the trigger fragments (which wake rules, and where) and
-    the *tested* strings (the rules' and cues' required literals and the cues' triggers), one
-    bit each. Built on first use (``_scanner()``): reading the formulas and compiling the scan
-    cost ~0.1 s, which a sync pays once and earns back within ~600 messages, and which importing
-    (the CLI, tests) need not pay."""
-    # Zero-width, so strings that overlap ("another" holds "not" and "other") are all seen. At
-    # each offset it reports the longest scanned string starting there, so every scanned string
-    # in the text is a prefix of a reported one (at the offset where it starts).
-    regex: re.Pattern | None
-    # A reported string -> (the longest trigger it starts with: what a scan of the triggers alone
-    # would report at that offset; the bits of the tested strings inside it).
-    found: dict[str, tuple[str | None, int]]
-    bit: dict[str, int]  # tested string -> its bit
-    formulas: dict[str, tuple[tuple[int, ...], ...]]  # rule or cue id -> its formula as masks
-    cue_triggers: dict[str, int]  # cue id -> the mask of its triggers (0: it has none)
-
-    @classmethod
-    def build(cls) -> _Scanner:
-        formulas = {r.id: _rule_formula(r) for r in (*BODY_RULES, *CUES)}
-        tested = sorted({lit for f in formulas.values() for term in f for c in term for lit in c}
-                        | {t for c in CUES for t in c.triggers})
-        bit = {s: 1 << n for n, s in enumerate(tested)}
-
-        def mask(strings) -> int:
-            m = 0
-            for s in strings:
-                m |= bit[s]
-            return m
-
-        def found(s: str) -> tuple[str | None, int]:
-            pieces = {s[i:j] for i in range(len(s)) for j in range(i + 1, len(s) + 1)}
-            trigger = next((s[:j] for j in range(len(s), 0, -1) if s[:j] in _TRIGGER_IMPLIES), None)
-            return trigger, mask(pieces & bit.keys())
-
-        scanned = sorted(set(_ALL_TRIGGERS) | set(tested))
-        return cls(regex=re.compile(f"(?=({_trie_regex(scanned)}))") if scanned else None,
-                   found={s: found(s) for s in scanned}, bit=bit,
-                   formulas={rid: () if f == _ALWAYS else tuple(tuple(mask(c) for c in t) for t in f)
-                             for rid, f in formulas.items()},
-                   cue_triggers={c.id: mask(c.triggers) for c in CUES})
+# Zero-width, so fragments that overlap ("another" holds "not" and "other") are all seen.
+_TRIGGER_SCAN = re.compile(f"(?=({_trie_regex(_ALL_TRIGGERS)}))") if _ALL_TRIGGERS else None
+_TRIGGER_IMPLIES = {t: frozenset(u for u in _ALL_TRIGGERS if u in t) for t in _ALL_TRIGGERS}
 
 
-@functools.cache
-def _scanner() -> _Scanner:
-    return _Scanner.build()  # once per process, on first use
-
-
-def _scan(low: str) -> tuple[dict[str, list[int]], int]:
-    """The trigger fragments found in ``low``, each with the offsets where it starts (a fragment
-    stands for the shorter fragments inside it too: ``_TRIGGER_IMPLIES``), and the bits of the
-    tested strings in it (the bit of a tested string is set exactly when it is in ``low``)."""
+def _longest_fragments(low: str) -> dict[str, list[int]]:
+    """The trigger fragments found in ``low``, each with the offsets where it starts; a fragment
+    stands for the shorter fragments inside it too (``_TRIGGER_IMPLIES``)."""
     longest: dict[str, list[int]] = {}
-    present = 0
-    scanner = _scanner()
-    if scanner.regex is not None:
-        found = scanner.found
-        for m in scanner.regex.finditer(low):
-            trigger, bits = found[m.group(1)]
-            present |= bits
-            if trigger is not None:
-                longest.setdefault(trigger, []).append(m.start())
-    return longest, present
+    if _TRIGGER_SCAN is not None:
+        for m in _TRIGGER_SCAN.finditer(low):
+            longest.setdefault(m.group(1), []).append(m.start())
+    return longest
 
 
 @dataclass(frozen=True)
@@ -789,16 +492,13 @@ def _lower_same_length(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-def _body_hits(text: str, original: str, rule_set: _RuleSet, scanned: tuple[dict[str, list[int]], int]
-               ) -> list[_Hit]:
-    """Surviving matches in the normalised, lowercased ``text`` (``scanned`` is ``_scan(text)``);
-    quotes are cut from ``original`` (same offsets: normalisation and lowercasing map one
-    character to one)."""
+def _body_hits(text: str, original: str, rule_set: _RuleSet = _BODY) -> list[_Hit]:
+    """Surviving matches in the normalised, lowercased ``text``; quotes are cut from
+    ``original`` (same offsets: normalisation and lowercasing map one character to one)."""
     hits: list[_Hit] = []
-    longest, present = scanned
+    longest = _longest_fragments(text)
     if not longest:
         return hits
-    formulas = _scanner().formulas
     starts = _sentence_starts(text)
     # Each woken rule's sentences (a bit per sentence) holding one of its trigger fragments.
     woken: dict[int, int] = dict.fromkeys(rule_set.untriggered, _WHOLE_TEXT)
@@ -811,8 +511,6 @@ def _body_hits(text: str, original: str, rule_set: _RuleSet, scanned: tuple[dict
     # Rules woken in the same sentences share their windows.
     windows: dict[int, list[tuple[int, int]]] = {_WHOLE_TEXT: [(0, len(text))]}
     for i in sorted(woken):
-        if not _may_match(formulas[rule_set.rules[i].id], present):
-            continue  # a literal every match holds is missing
         mask = woken[i]
         spans = windows.get(mask)
         if spans is None:
@@ -939,9 +637,7 @@ def _classify_job_mail(subject: str, low_subject: str, text: str, original: str,
     # or candidacy: without one they are not even run.
     strong = (CONTEXT_SUBJECT.search(low_subject) or CONTEXT_STRONG.search(low_subject)
               or CONTEXT_STRONG.search(text))
-    scanned = _scan(text)
-    body_hits = _yield(_body_hits(text, original, _BODY if strong else _WEAK_CONTEXT, scanned))
-    present = scanned[1]
+    body_hits = _yield(_body_hits(text, original, _BODY if strong else _WEAK_CONTEXT))
     hits = body_hits + _subject_hits(subject)
     if cal:
         hits.append(cal)
@@ -952,7 +648,7 @@ def _classify_job_mail(subject: str, low_subject: str, text: str, original: str,
         # Weak cues never argue with a veto (a newsletter, a job alert, cold outreach).
         if not unrelated_weight and (_recall_context(low_subject, text, bool(strong)) or (
                 personal if personal is not None else _personal_note(low_subject, text, original))):
-            verdict = _cue_verdict(text, original, present, job_subject, unrelated_weight)
+            verdict = _cue_verdict(text, original, job_subject, unrelated_weight)
             if verdict is not None:
                 return verdict
         # A templated subject ("Application received", "Interview confirmed: ...") over a body
@@ -964,7 +660,7 @@ def _classify_job_mail(subject: str, low_subject: str, text: str, original: str,
     if cal is None and all(h.rule.label == "acknowledgement" for h in job_body):
         # "Thank you for your application for X. This competition has been cancelled.": the
         # template's polite opening is not what the message says.
-        verdict = _cue_verdict(text, original, present, [], unrelated_weight, labels=("rejected",),
+        verdict = _cue_verdict(text, original, [], unrelated_weight, labels=("rejected",),
                                min_score=CUE_OVERRIDE_SCORE)
         if verdict is not None:
             return verdict
@@ -996,8 +692,7 @@ def _recall_context(low_subject: str, text: str, strong: bool) -> bool:
     return CONTEXT_APPLICATION.search(text, 0, APPLICATION_CONTEXT_CHARS) is not None
 
 
-def _cue_verdict(text: str, original: str, present: int, subject_hits: list[_Hit],
-                 unrelated_weight: float, *,
+def _cue_verdict(text: str, original: str, subject_hits: list[_Hit], unrelated_weight: float, *,
                  labels: tuple[str, ...] = CUE_LABELS, min_score: float = CUE_MIN_SCORE
                  ) -> Verdict | None:
     """Sum the weak cues per label (each cue once, at its first unguarded match) plus any
@@ -1006,13 +701,9 @@ def _cue_verdict(text: str, original: str, present: int, subject_hits: list[_Hit
     span = [(0, len(text))]
     score = dict.fromkeys(CUE_LABELS, 0.0)
     found: dict[str, list[_Hit]] = {lab: [] for lab in CUE_LABELS}
-    scanner = _scanner()
     for cue in CUES:
-        # Bits set by the scan (``present``, see _scan) say which triggers and required literals
-        # are in the text: far cheaper than the cue's regex over the whole text.
-        triggers = scanner.cue_triggers[cue.id]
-        if cue.label not in labels or (triggers and not present & triggers) or not _may_match(
-                scanner.formulas[cue.id], present):
+        # A substring test per trigger is far cheaper than the cue's regex over the whole text.
+        if cue.label not in labels or (cue.triggers and not any(t in text for t in cue.triggers)):
             continue
         if starts is None:
             starts = _sentence_starts(text)

@@ -9,13 +9,8 @@ from collections import Counter
 from importlib import resources
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from parsers.classify import (
-    _ALL_TRIGGERS, _ALWAYS, _TRIGGER_IMPLIES, BODY_RULES, CUE_MAX_CONFIDENCE, CUES, RULES,
-    _lower_same_length, _may_match, _normalise, _Requirements, _scan, _scanner, _trie_regex,
-    classify, load_rules)
+from parsers.classify import CUE_MAX_CONFIDENCE, CUES, RULES, classify, load_rules
 from parsers.model import LABELS, CalendarEvent
 from tests.conftest import CORPUS
 
@@ -481,88 +476,3 @@ def test_regrouped_patterns_match_exactly_what_the_written_ones_match():
     for pattern in patterns:
         fast, plain = _compile_pattern(pattern), _plain_regex(pattern)
         assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)], pattern
-
-
-# ---------------------------------------------------------------- required literals (speed)
-
-def _terms(pattern: str) -> list[set[frozenset[str]]]:
-    """The formula read from ``pattern``: per term, its clauses (each a set of literals)."""
-    return [set(term) for term in _Requirements.of(pattern)]
-
-
-def test_requirements_read_only_what_every_match_holds():
-    # A sequence requires each part; an alternation of literals is one clause; optional parts
-    # and lookarounds require nothing.
-    assert _terms("(?:offer|offering) you (?:the )?(?:role|position)(?! to)") == [
-        {frozenset({"offer", "offering"}), frozenset({"you"}), frozenset({"role", "position"})}]
-    # Branches of phrases stay separate terms: one of them holds.
-    assert _terms("sadly declined|not progressing") == [
-        {frozenset({"sadly"}), frozenset({"declined"})}, {frozenset({"not"}), frozenset({"progressing"})}]
-    # A quantifier after plain characters applies to the last one; {0,n} makes a part optional.
-    assert _terms("offers?") == [{frozenset({"offer"})}]
-    assert _terms(r"good (?:[\w-]+ ){0,3}news") == [{frozenset({"good"}), frozenset({"news"})}]
-    assert _terms("ab+cde") == [{frozenset({"cde"})}]  # "ab" is too short to keep
-    # A class, a category escape or a space breaks a run; an escaped punctuation is a literal.
-    assert _terms(r"re[sz]ume\w+ later") == [{frozenset({"ume"}), frozenset({"later"})}]
-    assert _terms(r"n\.b\. please") == [{frozenset({"n.b."}), frozenset({"please"})}]
-    # A branch that requires nothing lets any text through; unknown constructs give nothing.
-    assert _Requirements.of("offer|(?:an? )?") == _ALWAYS
-    for unknown in (r"(offer)\1", "(?i:offer)", "(?(1)a|b)", r"\x41bc", "a{", "abc(?#x)"):
-        assert _Requirements.of(unknown) == _ALWAYS, unknown
-
-
-def test_a_rule_is_skipped_only_when_a_required_literal_is_missing():
-    rule = next(r for r in BODY_RULES if r.id == "offer.offer-you-the-role")
-    formula = _scanner().formulas[rule.id]
-    assert formula  # the rule has requirements beyond its trigger
-    for text, may in [("we are happy to offer you a free sandwich voucher.", False),
-                      ("we are happy to offer you the role.", True),
-                      ("we are happy to offer you the position.", True)]:
-        assert _may_match(formula, _scan(text)[1]) is may, text
-        assert bool(rule.regex.search(text)) <= may
-
-
-def _examples() -> list[str]:
-    with resources.files("parsers").joinpath("rules.toml").open("rb") as handle:
-        data = tomllib.load(handle)
-    return [e for key in ("rule", "cue") for r in data[key] for e in r.get("examples", ())]
-
-
-def _never_rejects_a_match(text: str) -> None:
-    low = _lower_same_length(_normalise(text))
-    present = _scan(low)[1]
-    formulas = _scanner().formulas
-    for rule in (*BODY_RULES, *CUES):
-        if rule.regex.search(low):
-            assert _may_match(formulas[rule.id], present), (rule.id, text)
-
-
-def test_formulas_never_reject_a_rule_example():
-    for example in _examples():
-        _never_rejects_a_match(example)
-
-
-# Texts stitched from pieces of the rules' own examples, so that rules match in new contexts.
-_PIECES = sorted({w for e in _examples() for w in e.lower().split()})
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=25),
-       st.sampled_from([" ", "\n", ". ", ",  "]))
-def test_formulas_never_reject_a_match_on_stitched_text(words, sep):
-    _never_rejects_a_match(sep.join(words))
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from(_PIECES + ["another", "unfortunately", "n't", "role"]),
-                min_size=0, max_size=30).map(" ".join))
-def test_scan_finds_each_tested_string_and_the_same_triggers_as_before(text):
-    longest, present = _scan(text)
-    for s, bit in _scanner().bit.items():
-        assert bool(present & bit) == (s in text), s
-    # The triggers reported are those a scan of the triggers alone reports, at the same offsets.
-    alone: dict[str, list[int]] = {}
-    for m in re.finditer(f"(?=({_trie_regex(_ALL_TRIGGERS)}))", text):
-        alone.setdefault(m.group(1), []).append(m.start())
-    assert longest == alone
-    assert set(longest) <= set(_TRIGGER_IMPLIES)
