@@ -126,23 +126,15 @@ def _reader_main() -> None:
         out.flush()
 
 
-NOT_HIRING = "not-hiring"  # read_many's answer for a checked text that says nothing of a job
-
-
 def read_many(items: list[tuple], user_addresses) -> list[tuple]:
-    """[(reading, None) | (None, error name) | (None, NOT_HIRING)] for (raw, thread_id, error,
-    check) items; never raises. `check` is None, or (TextPart, text bytes) of a message the
-    prefilter left to its text: it is read only when prefilter.text_says_hiring says so.
+    """[(reading, None) | (None, error name)] for (raw, thread_id, error) items; never raises.
 
     Runs in the reader process (items and Readings are picklable) or in the sync process.
     """
     from parsers import pipeline
     out = []
-    for raw, thread_id, error, check in items:
+    for raw, thread_id, error in items:
         try:
-            if check is not None and not _says_hiring(*check):
-                out.append((None, NOT_HIRING))
-                continue
             reading = pipeline.read_bytes(raw, user_addresses=user_addresses, thread_id=thread_id)
             if error:
                 reading = dataclasses.replace(reading, errors=tuple(reading.errors) + (error,))
@@ -152,9 +144,4 @@ def read_many(items: list[tuple], user_addresses) -> list[tuple]:
     return out
 
 
-def _says_hiring(part, data: bytes) -> bool:
-    from . import imap, prefilter
-    return prefilter.text_says_hiring(imap.text_prefix(part, data, truncated=False))
-
-
-__all__ = ["NOT_HIRING", "ReaderPool", "read_many"]
+__all__ = ["ReaderPool", "read_many"]

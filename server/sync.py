@@ -32,7 +32,7 @@ from pathlib import Path
 from . import accounts as accounts_mod
 from . import imap, prefilter
 from .errors import AccountError, StandingError
-from .reader import NOT_HIRING, ReaderPool, read_many
+from .reader import ReaderPool, read_many
 
 log = logging.getLogger(__name__)
 
@@ -269,8 +269,8 @@ class Syncer:
         for start in range(0, len(uids), self.batch_size):
             batch = uids[start:start + self.batch_size]
             heads = ahead.next(batch) if ahead is not None else None
-            pending, checks = self._sync_batch(client, name, batch, heads)
-            self._submit(name, pending, plan, batch, checks)
+            pending = self._sync_batch(client, name, batch, heads)
+            self._submit(name, pending, plan, batch)
             self._collect(wait=False)
         self._inflight.append((None, name, None, plan, None))  # the folder-complete marker
 
@@ -281,9 +281,7 @@ class Syncer:
         2. BODYSTRUCTURE for the prefilter's candidates and its NEEDS_TEXT messages;
         3. the first TEXT_PREFIX_BYTES of the first text part of NEEDS_TEXT messages;
         4. the text parts (capped) of every message kept.
-        Returns the fetched messages to parse and store: (uid, header, pieces, thread_id, error);
-        and {uid: (part, text)} of those among them that a reader process is to read only when
-        their text talks about hiring (prefilter.text_says_hiring, see read_many).
+        Returns the fetched messages to parse and store: (uid, header, pieces, thread_id, error).
         """
         gmail = self.gmail
         if heads is None:
@@ -356,7 +354,6 @@ class Syncer:
             except Exception as err:
                 self._record_bad(folder, uid, heads[uid]["header"], err)
         prefetched: dict[int, bytes] = {}
-        checks: dict[int, tuple] = {}
         if maybe:
             by_section: dict[str, list[int]] = {}
             for uid in maybe:
@@ -372,13 +369,6 @@ class Syncer:
                     self.result.bytes_fetched += len(data)
                     first = parts_of[uid][0]
                     whole = first.size <= cap and len(data) < cap
-                    if whole and len(parts_of[uid]) == 1 and self._reader is not None:
-                        # The whole text is here: the reader process decides, and reads it only
-                        # when it talks about hiring (this process goes on fetching meanwhile).
-                        checks[uid] = (first, data)
-                        pending.append((uid, heads[uid]["header"], [(first, data, False)],
-                                        heads[uid]["thread_id"], None))
-                        continue
                     if not prefilter.text_says_hiring(imap.text_prefix(first, data, truncated=not whole)):
                         self.result.skipped += 1
                         continue
@@ -421,7 +411,7 @@ class Syncer:
                     self.result.bytes_fetched += len(data)
                     pieces.append((part, data, part.size > self.part_cap or len(data) >= self.part_cap))
                 pending.append((uid, heads[uid]["header"], pieces, heads[uid]["thread_id"], None))
-        return pending, checks
+        return pending
 
     def _learn_own_addresses(self, infos) -> None:
         """The addresses the user sends from (MIN_SENT_TO_LEARN times in \\Sent) become the user's
@@ -451,28 +441,27 @@ class Syncer:
         if reader is not None:
             reader.close()
 
-    def _submit(self, folder: str, pending: list[tuple], plan: dict, batch: list[int],
-                checks: dict | None = None) -> None:
+    def _submit(self, folder: str, pending: list[tuple], plan: dict, batch: list[int]) -> None:
         """Hand one batch's fetched messages to the reader (or parse them here); the batch's
         folder state is saved only once its messages are stored (a resume re-reads it)."""
         items = []
-        checks = checks or {}
         for uid, header, pieces, thread_id, error in pending:
             try:
-                items.append((uid, header, imap.build_raw(header, pieces), thread_id, error, checks.get(uid)))
+                items.append((uid, header, imap.build_raw(header, pieces), thread_id, error))
             except Exception as err:  # one bad message never stops a sync
                 self._record_bad(folder, uid, header, err)
         future = None
         if self._reader is not None and items:
             try:
-                future = self._reader.submit([item[2:] for item in items], self.store.user_addresses())
+                future = self._reader.submit([(raw, t, e) for _, _, raw, t, e in items],
+                                             self.store.user_addresses())
             except Exception:
                 log.info("reader process gone; parsing in the sync process", exc_info=True)
                 self._stop_reader()
         self._inflight.append((future, folder, items, plan, batch))
 
     def _inflight_bytes(self) -> int:
-        return sum(len(item[2]) for _, _, items, _, _ in self._inflight for item in items or ())
+        return sum(len(raw) for _, _, items, _, _ in self._inflight for _, _, raw, _, _ in items or ())
 
     def _collect(self, *, wait: bool) -> None:
         """Store the batches whose readings are ready, oldest first (all of them when `wait`)."""
@@ -497,7 +486,7 @@ class Syncer:
                     log.info("reader process failed; parsing in the sync process", exc_info=True)
                     self._stop_reader()
             if results is None:
-                results = read_many([item[2:] for item in items], self.store.user_addresses())
+                results = read_many([(raw, t, e) for _, _, raw, t, e in items], self.store.user_addresses())
             self._store_readings(folder, items, results)
             self.store.save_folder_state(self.account["id"], folder, uidvalidity=plan["uidvalidity"],
                                          last_uid=batch[-1], highestmodseq=None, role=plan["role"])
@@ -508,15 +497,10 @@ class Syncer:
         """Store one batch's readings in one transaction; a message that could not be read
         is recorded with its error."""
         rows = []
-        for (uid, header, raw, _, _, check), (reading, error) in zip(items, results):
-            if reading is None and error == NOT_HIRING:
-                self.result.skipped += 1  # its text says nothing about a job: not stored
-                continue
+        for (uid, header, raw, _, _), (reading, error) in zip(items, results):
             if reading is None:
                 self._record_bad(folder, uid, header, error)
                 continue
-            if check is not None:
-                self.result.candidates += 1
             rows.append((reading, raw, self.account["id"], folder, uid))
         for (reading, *_), (_, inserted) in zip(rows, self.store.ingest_many(rows)):
             self._count(reading, inserted)
