@@ -123,9 +123,10 @@ class Syncer:
         self._sent_folders: set[str] = set()
         self._done = 0
         self._total = 0
-        self._reader = None        # ProcessPoolExecutor parsing for a big sync (see _start_reader)
+        self._reader = None        # ReaderPool parsing for a big sync (see _start_reader)
         # (future | None, folder, items, plan, batch), oldest first; batch None marks a folder's end
         self._inflight: list[tuple] = []
+        self._ahead: HeaderReader | None = None  # the header pass on a second connection (big syncs)
 
     # -- connection ------------------------------------------------------------------------
 
@@ -187,16 +188,17 @@ class Syncer:
         self._sent_folders = {plan["name"] for plan in plans if plan["role"] == "sent"}
         batches = [(plan, plan["uids"][i:i + self.batch_size])
                    for plan in plans for i in range(0, len(plan["uids"]), self.batch_size)]
-        ahead = self._start_headers(batches) if big else None
+        self._ahead = self._start_headers(batches) if big else None
         try:
             for plan in plans:
-                self._sync_folder(client, plan, ahead)
+                self._sync_folder(client, plan)
             self._collect(wait=True)
         finally:
             self._inflight.clear()  # unstored batches are read again on resume (state not saved)
             self._stop_reader()
-            if ahead is not None:
-                ahead.close()
+            if self._ahead is not None:
+                self._ahead.close()
+                self._ahead = None
             if self.result.stored:
                 self.store.refresh()
         self.result.folders = [name for name, _ in folders]
@@ -248,6 +250,21 @@ class Syncer:
         return {"name": name, "role": role, "uidvalidity": uidvalidity, "modseq": modseq,
                 "uids": uids, "last_uid": last_uid, "uidnext": uidnext}
 
+    def _headers_ahead(self, batch: list[int]) -> dict | None:
+        """The batch's headers from the HeaderReader; None when there is none (any more): the
+        batch then reads them on the first connection. A failure of the second connection stops
+        it for the rest of the sync instead of failing the sync: if the server is gone, the first
+        connection fails next, and the retry applies."""
+        if self._ahead is None:
+            return None
+        try:
+            return self._ahead.next(batch)
+        except Exception as err:  # noqa: BLE001 - see the docstring
+            log.info("second connection failed (%s): reading headers on the first", type(err).__name__)
+            self._ahead.close()
+            self._ahead = None
+            return None
+
     def _start_headers(self, batches: list[tuple[dict, list[int]]]) -> "HeaderReader | None":
         """Read the batches' headers on a second connection, ahead; None when the server will
         not have a second session (the headers are then read in turn on the first)."""
@@ -259,7 +276,7 @@ class Syncer:
             return None
         return HeaderReader(second, batches, gmail=self.gmail)
 
-    def _sync_folder(self, client, plan: dict, ahead: "HeaderReader | None" = None) -> None:
+    def _sync_folder(self, client, plan: dict) -> None:
         """Fetch one folder batch by batch. Its batches are stored as the reader finishes them,
         in order, while the next folder is fetched: the folder's final state (its modseq) is
         saved by _collect once the last of them is stored, never before."""
@@ -268,7 +285,7 @@ class Syncer:
         uids = plan["uids"]
         for start in range(0, len(uids), self.batch_size):
             batch = uids[start:start + self.batch_size]
-            heads = ahead.next(batch) if ahead is not None else None
+            heads = self._headers_ahead(batch)
             pending = self._sync_batch(client, name, batch, heads)
             self._submit(name, pending, plan, batch)
             self._collect(wait=False)

@@ -137,7 +137,9 @@ def _employer_mail(i: int, size: int = 0) -> bytes:
                          ids=["one-connection", "header-connection", "body-connection"])
 def test_cut_connection_resumes_and_stores_each_message_once(dovecot, monkeypatch, cut_at_fetch, big):
     """A cut mid-FETCH resumes; with `big` the sync reads headers ahead on a second connection
-    (sync.HeaderReader), whose first FETCH is cut (header-connection) or a later one is."""
+    (sync.HeaderReader). A cut there (its first FETCH, header-connection) ends that connection
+    and the sync reads the rest of the headers on the first; a cut on the first connection
+    (body-connection) makes the sync retry and resume."""
     if big:
         monkeypatch.setattr(sync, "READER_PROCESS_MIN", 0)
     dovecot.write_maildir("INBOX", [(_employer_mail(i, 2000), None) for i in range(60)])
