@@ -63,8 +63,10 @@ def list_command(as_json):
     from . import accounts
     with _store() as store:
         rows = accounts.list_accounts(store)
+        # the user's other addresses: set by a scan, or learned from the Sent folder by a sync
+        others = sorted(store.user_addresses() - {row["email"].lower() for row in rows})
     if as_json:
-        click.echo(json.dumps({"accounts": rows}, indent=2))
+        click.echo(json.dumps({"accounts": rows, "other_addresses": others}, indent=2))
         return
     if not rows:
         click.echo("No account is connected. Add one with: standing account add EMAIL")
@@ -72,6 +74,8 @@ def list_command(as_json):
         state = f"error: {row['last_error']}" if row["last_error"] else (
             f"synced {row['last_synced']}" if row["last_synced"] else "not synced yet")
         click.echo(f"{row['id']}  {row['email']}  {row['host']}:{row['port']} {row['security']}  {state}")
+    if others:
+        click.echo("Your mail is also read as sent from: " + ", ".join(others))
 
 
 @account_group.command("remove")

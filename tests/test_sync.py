@@ -428,3 +428,8 @@ def test_the_addresses_the_user_sends_from_are_the_users_own(dovecot):
         assert alias in store.user_addresses() and stray not in store.user_addresses()
         own = dict(store.db.execute("SELECT message_id, own FROM messages").fetchall())
     assert own == {"<sent-0@example.org>": 1, "<sent-1@example.org>": 1, "<sent-2@example.org>": 0}
+    from click.testing import CliRunner
+
+    from server.cli import cli
+    listed = CliRunner().invoke(cli, ["account", "list"])
+    assert listed.exit_code == 0 and alias in listed.output and stray not in listed.output
