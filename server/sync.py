@@ -13,6 +13,11 @@ Per batch of UIDs: header fields + RFC822.SIZE for every message; BODYSTRUCTURE 
 prefilter's candidates and its undecided personal mail; a 2 KB text prefix for the undecided;
 text parts (capped) only for the messages kept; one store transaction per batch. The last UID
 is saved after each batch so a dropped connection resumes where it stopped.
+
+A big sync (READER_PROCESS_MIN messages or more) also parses in a reader process
+(server.reader) and reads its headers ahead on a second connection (HeaderReader), so the
+server, this process and the parsing work at the same time. Addresses the user sends from in
+\\Sent become the user's own (MIN_SENT_TO_LEARN).
 """
 from __future__ import annotations
 
@@ -59,11 +64,11 @@ READER_INFLIGHT_BYTES = 64_000_000
 # works out the next headers while this process reads the last ones (Dovecot spends ~0.5 s of CPU
 # on the header fields of 20,000 new messages). A server refusing a second login is fine: the
 # headers are then read on the one connection, in turn.
-# An address the user sent mail from at least this often (From: in the \\Sent folder) is one of
+HEADERS_AHEAD = 3                # header batches read ahead of the one being worked on
+# An address the user sent mail from at least this often (From: in the \Sent folder) is one of
 # the user's own, like the account's: aliases, a custom domain, "send mail as". Twice, so that
 # a stray message in Sent (a redirect, a saved copy) does not make a stranger "the user".
 MIN_SENT_TO_LEARN = 2
-HEADERS_AHEAD = 3                # header batches read ahead of the one being worked on
 
 NETWORK_ERRORS = (OSError, imaplib.IMAP4.abort, EOFError, ssl.SSLError, socket.timeout)
 
@@ -119,7 +124,7 @@ class Syncer:
         self.read_timeout = read_timeout
         self.result = SyncResult()
         self._kept: set[str] = set()
-        self._sent_from: dict[str, int] = {}  # From: addresses seen in the \\Sent folder, counted
+        self._sent_from: dict[str, int] = {}  # From: addresses seen in the \Sent folder, counted
         self._sent_folders: set[str] = set()
         self._done = 0
         self._total = 0
@@ -199,8 +204,8 @@ class Syncer:
             if self._ahead is not None:
                 self._ahead.close()
                 self._ahead = None
-            if self.result.stored:
-                self.store.refresh()
+        if self.result.stored:
+            self.store.refresh()
         self.result.folders = [name for name, _ in folders]
         return self.result
 
