@@ -560,12 +560,7 @@ def find_role(subject: str, text: str, full_text: str = "") -> str | None:
     A longer title the body frames wins over the subject's when it contains it: subject
     'Controls Engineer', body 'the Robotics Controls Engineer opening' -> the body's.
     """
-    return _find_role(subject, text[:MAX_TEXT_CHARS], full_text[:MAX_TEXT_CHARS])
-
-
-def _find_role(subject: str, text: str, full_text: str) -> str | None:
-    """find_role on texts already cut to MAX_TEXT_CHARS."""
-    body = text
+    body = text[:MAX_TEXT_CHARS]
     role = _role_from_subject(subject)
     if not role and not re.search(r"[A-Z]", re.sub(r"^\W*(?:re|fwd?)\s*:\s*", "", subject, flags=re.I)):
         role = _role_from_subject(subject.title())  # "shift lead spot" -> "Shift Lead"

@@ -30,7 +30,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from parsers.employer import company_key, is_ats_address, role_key
+from parsers.employer import FREEMAIL as MORE_FREEMAIL
+from parsers.employer import company_key, find_role, identify_employer, is_ats_address, role_key
 
 LABELS = ("offer", "advancing", "noncommittal", "rejected", "acknowledgement", "unrelated")
 JOB_LABELS = frozenset(LABELS[:-1])
@@ -43,11 +44,6 @@ FREEMAIL = frozenset({"gmail.com", "googlemail.com", "outlook.com", "hotmail.com
                       "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "live.com",
                       "gmx.com", "mail.com", "yandex.com", "fastmail.com"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _key_functions():
-    """parsers.employer's normalisers (the one definition of "same company" / "same role")."""
-    return company_key, role_key, is_ats_address
 
 
 # An application or outreach word; with a role it makes the user's own thread-starting mail
@@ -66,10 +62,6 @@ def read_outreach(to_addr: str, subject: str, text: str = "") -> tuple[str, str 
     body only help spell it: "stonebridgecapital.com" -> "Stonebridge Capital"), never off the
     user's own signature; the role off the subject, else the body.
     """
-    try:
-        from parsers.employer import FREEMAIL as MORE_FREEMAIL, find_role, identify_employer
-    except ImportError:
-        return None
     if _domain(to_addr) in FREEMAIL | MORE_FREEMAIL:
         return None
     subject, text = subject or "", (text or "")[:OUTREACH_TEXT_CHARS]
@@ -193,7 +185,7 @@ def group_messages(rows: list[dict], corrections=(), *, own_from=None) -> list[G
     company, role. Returns groups with their messages sorted oldest first. `own_from`: see
     _mark_outreach.
     """
-    company_key, role_key, is_ats = (functools.lru_cache(maxsize=KEY_CACHE)(f) for f in _key_functions())
+    company_key, role_key, is_ats = (functools.lru_cache(maxsize=KEY_CACHE)(f) for f in key_functions())
     corrections = list(corrections)
     rows = apply_message_corrections(rows, corrections)
     splits = {c["message_id"] for c in corrections if c.get("kind") == "split"}
@@ -436,8 +428,9 @@ def _apply_group_corrections(groups: dict[str, Group], corrections) -> None:
 
 
 def key_functions():
-    """(company_key, role_key, is_ats_address), as group_messages uses them."""
-    return _key_functions()
+    """parsers.employer's (company_key, role_key, is_ats_address): the one definition of "same
+    company" / "same role", as group_messages uses them."""
+    return company_key, role_key, is_ats_address
 
 
 def compact(key: str) -> str:

@@ -191,8 +191,7 @@ class Syncer:
         if big and (os.cpu_count() or 1) > 1:
             self._start_reader()
         self._sent_folders = {plan["name"] for plan in plans if plan["role"] == "sent"}
-        batches = [(plan, plan["uids"][i:i + self.batch_size])
-                   for plan in plans for i in range(0, len(plan["uids"]), self.batch_size)]
+        batches = [(plan, batch) for plan in plans for batch in self._batches(plan)]
         self._ahead = self._start_headers(batches) if big else None
         try:
             for plan in plans:
@@ -255,6 +254,11 @@ class Syncer:
         return {"name": name, "role": role, "uidvalidity": uidvalidity, "modseq": modseq,
                 "uids": uids, "last_uid": last_uid, "uidnext": uidnext}
 
+    def _batches(self, plan: dict) -> list[list[int]]:
+        """The folder's new UIDs in batches, in the order they are read (here and by HeaderReader)."""
+        uids = plan["uids"]
+        return [uids[i:i + self.batch_size] for i in range(0, len(uids), self.batch_size)]
+
     def _headers_ahead(self, batch: list[int]) -> dict | None:
         """The batch's headers from the HeaderReader; None when there is none (any more): the
         batch then reads them on the first connection. A failure of the second connection stops
@@ -287,9 +291,7 @@ class Syncer:
         saved by _collect once the last of them is stored, never before."""
         name = plan["name"]
         client.select_folder(name, readonly=True)
-        uids = plan["uids"]
-        for start in range(0, len(uids), self.batch_size):
-            batch = uids[start:start + self.batch_size]
+        for batch in self._batches(plan):
             heads = self._headers_ahead(batch)
             pending = self._sync_batch(client, name, batch, heads)
             self._submit(name, pending, plan, batch)
