@@ -15,8 +15,9 @@ text parts (capped) only for the messages kept; one store transaction per batch.
 is saved after each batch so a dropped connection resumes where it stopped.
 
 A big sync (READER_PROCESS_MIN messages or more) also parses in a reader process
-(server.reader) and reads its headers ahead on a second connection (HeaderReader), so the
-server, this process and the parsing work at the same time. Addresses the user sends from in
+(server.reader), started as soon as the folders' sizes allow such a sync so that it imports
+the parsers while the server searches, and reads its headers ahead on a second connection
+(HeaderReader), so the server, this process and the parsing work at the same time. Addresses the user sends from in
 \\Sent become the user's own (MIN_SENT_TO_LEARN).
 """
 from __future__ import annotations
@@ -129,6 +130,8 @@ class Syncer:
         self._done = 0
         self._total = 0
         self._reader = None        # ReaderPool parsing for a big sync (see _start_reader)
+        self._reader_tried = False
+        self._expected = 0         # new messages in the folders examined so far (an upper bound)
         # (future | None, folder, items, plan, batch), oldest first; batch None marks a folder's end
         self._inflight: list[tuple] = []
         self._ahead: HeaderReader | None = None  # the header pass on a second connection (big syncs)
@@ -180,20 +183,20 @@ class Syncer:
         """One pass over the account's folders (or `only`). Network errors propagate."""
         client = self.connect()
         folders = only or self.folders()
-        plans = []
-        for name, role in folders:
-            plan = self._plan(client, name, role)
-            if plan is not None:
-                plans.append(plan)
-                self._total += len(plan["uids"])
-        self._report("reading mail")
-        big = self._total >= READER_PROCESS_MIN
-        if big and (os.cpu_count() or 1) > 1:
-            self._start_reader()
-        self._sent_folders = {plan["name"] for plan in plans if plan["role"] == "sent"}
-        batches = [(plan, batch) for plan in plans for batch in self._batches(plan)]
-        self._ahead = self._start_headers(batches) if big else None
         try:
+            plans = []
+            for name, role in folders:
+                plan = self._plan(client, name, role)
+                if plan is not None:
+                    plans.append(plan)
+                    self._total += len(plan["uids"])
+            self._report("reading mail")
+            big = self._total >= READER_PROCESS_MIN
+            if not big:
+                self._stop_reader()  # started on the folders' sizes, but the window holds less
+            self._sent_folders = {plan["name"] for plan in plans if plan["role"] == "sent"}
+            batches = [(plan, batch) for plan in plans for batch in self._batches(plan)]
+            self._ahead = self._start_headers(batches) if big else None
             for plan in plans:
                 self._sync_folder(client, plan)
             self._collect(wait=True)
@@ -242,6 +245,10 @@ class Syncer:
             self.store.save_folder_state(account_id, name, uidvalidity=uidvalidity, last_uid=0,
                                          highestmodseq=modseq, role=role)
             return None
+        # The reader process imports the parsers while the server searches (on a big mailbox
+        # the SEARCH SINCE is the slow part of planning): started on the folder sizes so far.
+        self._expected += max(0, (uidnext - 1 - last_uid) if last_uid and uidnext else exists)
+        self._start_reader()
         criteria = ["SINCE", self._since()]
         if last_uid:
             criteria = ["UID", f"{last_uid + 1}:*"] + criteria
@@ -453,7 +460,13 @@ class Syncer:
     # -- parsing: in a reader process for a big sync, else here ----------------------------
 
     def _start_reader(self) -> None:
-        """Start the reader processes; they import the parsers while this process reads headers."""
+        """Start the reader processes once the folders planned so far may hold a big sync
+        (READER_PROCESS_MIN messages); they import the parsers while this process plans the
+        other folders and reads headers."""
+        if (self._reader is not None or self._reader_tried or self._expected < READER_PROCESS_MIN
+                or (os.cpu_count() or 1) < 2):
+            return
+        self._reader_tried = True
         try:
             self._reader = ReaderPool(READER_PROCESSES)
         except Exception:  # no process could be started: parse here

@@ -404,6 +404,34 @@ def test_reader_processes_give_the_same_store_and_end_with_the_sync(dovecot, dat
     assert stored["readers"] == stored["here"]
 
 
+def test_a_reader_started_on_folder_sizes_stops_when_the_window_holds_less(dovecot, data_dir, monkeypatch):
+    """The reader starts as soon as the folders examined may hold a big sync; when SEARCH SINCE
+    finds fewer messages in the window, it is stopped before any batch and the sync parses here."""
+    old, recent = datetime(2024, 1, 5, tzinfo=timezone.utc), datetime(2026, 11, 10, tzinfo=timezone.utc)
+    mail = [(_sent_mail(i, f"Firm {i} <talent@firm{i}.example>"), old if i < 8 else recent) for i in range(10)]
+    dovecot.write_maildir("INBOX", mail)
+    pools = []
+
+    class Recorded(sync.ReaderPool):
+        def __init__(self, processes):
+            super().__init__(processes)
+            pools.append(self)
+            self.submitted = 0
+
+        def submit(self, items, user_addresses):
+            self.submitted += 1
+            return super().submit(items, user_addresses)
+
+    monkeypatch.setattr(sync, "ReaderPool", Recorded)
+    monkeypatch.setattr(sync, "READER_PROCESS_MIN", 10)  # INBOX holds 10, its window 2
+    with Store.open(data_dir / "standing.sqlite3") as store:
+        _add(store, dovecot)
+        result = sync.sync_all(store, now=NOW, window_days=60)
+        assert result.errors == 0 and result.seen == 2 and result.stored == 2
+    assert len(pools) == 1 and pools[0].submitted == 0
+    assert all(p.returncode is not None for p in pools[0].procs)
+
+
 def _sent_mail(i: int, sender: str) -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
