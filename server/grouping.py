@@ -292,10 +292,9 @@ def group_messages(rows: list[dict], corrections=(), *, own_from=None) -> list[G
             start = _when(rows[members[0]])
 
             def latest_before(b: str):
-                times = [_when(rows[i]) for i in buckets[b] if _when(rows[i]) <= start]
-                return max(times) if times else None
+                return max((t for i in buckets[b] if (t := _when(rows[i])) <= start), default=None)
 
-            earlier = [(latest_before(b), b) for b in same if latest_before(b) is not None]
+            earlier = [(t, b) for b in same if (t := latest_before(b)) is not None]
             target = (max(earlier)[1] if earlier
                       else max(same, key=lambda b: max(_when(rows[i]) for i in buckets[b])))
         else:
