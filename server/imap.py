@@ -512,6 +512,81 @@ def text_prefix(part: "TextPart", data: bytes, *, truncated: bool = True) -> str
         return ""
 
 
+MAX_PREFIX_DEPTH = 4     # multiparts nested deeper than this in a prefix: ask BODYSTRUCTURE instead
+
+
+def _header_param(value: str, name: str) -> str | None:
+    from email.message import Message
+    msg = Message()
+    msg["Content-Type"] = re.sub(r"\r?\n[ \t]", " ", value)
+    got = msg.get_param(name)
+    return got if isinstance(got, str) else None
+
+
+def _mime_parts(body: bytes, boundary: str):
+    """(part bytes, complete) of a multipart body, in order, from as much of it as is there;
+    a part the data ends inside comes last with complete=False (RFC 2046 delimiters)."""
+    delimiter = b"\n--" + boundary.encode("ascii", "replace")
+    data = b"\n" + body  # a delimiter on the body's first line is found too
+    at = data.find(delimiter)
+    while at != -1:
+        after = at + len(delimiter)
+        if data.startswith(b"--", after):
+            return  # the close delimiter
+        start = data.find(b"\n", after)
+        if start == -1:
+            return  # the data ends inside the delimiter line
+        end = data.find(delimiter, start)
+        if end == -1:
+            yield data[start + 1:], False
+            return
+        yield data[start + 1:end].removesuffix(b"\r"), True
+        at = end
+
+
+def text_in_prefix(content_type: str, body: bytes, cap: int, *, depth: int = 0
+                   ) -> "tuple[TextPart, bytes, bool] | None":
+    r"""The first inline text part of a multipart message, found in the first bytes of its body
+    (BODY[TEXT]<0.N>): (the part, at most `cap` bytes of its encoded text, truncated). None
+    when the prefix does not reach one, or says nothing clear: the caller then asks for the
+    BODYSTRUCTURE. A prefix of the body costs the server no MIME parse, unlike BODYSTRUCTURE,
+    which reads the whole message (attachments included) to find the parts.
+
+    >>> text_in_prefix('multipart/mixed; boundary="b"',
+    ...                b'--b\r\nContent-Type: text/plain\r\n\r\nHello\r\n--b\r\nContent-Type: image/png', 2048)
+    (TextPart(section='TEXT', mime_type='text/plain', charset=None, encoding='7bit', size=5), b'Hello', False)
+    """
+    from email.parser import BytesHeaderParser
+    m = _CT.match(content_type or "")
+    boundary = _header_param(content_type, "boundary") if m and m.group(1).lower() == "multipart" else None
+    if not boundary or depth > MAX_PREFIX_DEPTH:
+        return None
+    for part, complete in _mime_parts(body, boundary):
+        if part.startswith((b"\r\n", b"\n")):
+            head, text = b"", part[2 if part.startswith(b"\r\n") else 1:]
+        else:
+            cut = min((i for i in (part.find(b"\r\n\r\n"), part.find(b"\n\n")) if i != -1), default=-1)
+            if cut == -1:
+                return None  # the data ends inside the part's header
+            head = part[:cut]
+            text = part[cut + (4 if part.startswith(b"\r\n\r\n", cut) else 2):]
+        fields = BytesHeaderParser().parsebytes(head)
+        mime_type = fields.get_content_type()
+        if mime_type.startswith("multipart/"):
+            found = text_in_prefix(str(fields.get("content-type", "")), text, cap, depth=depth + 1)
+            if found is not None or not complete:
+                return found
+        elif (mime_type in ("text/plain", "text/html") and fields.get_content_disposition() != "attachment"
+              and not fields.get_param("name") and not fields.get_filename()):
+            charset = fields.get_content_charset()
+            encoding = str(fields.get("content-transfer-encoding", "")).strip().lower() or "7bit"
+            return (TextPart("TEXT", mime_type, charset, encoding, len(text)), text[:cap],
+                    not complete or len(text) > cap)
+        if not complete:
+            return None
+    return None
+
+
 def choose_folders(folders, *, gmail: bool = False) -> list[tuple[str, str]]:
     """(name, role) to sync from LIST/XLIST output: Sent first (the user's own mail must be
     known before replies to it), then INBOX, then \\All or else \\Archive.

@@ -65,6 +65,9 @@ READER_INFLIGHT_BYTES = 64_000_000
 # works out the next headers while this process reads the last ones (Dovecot spends ~0.5 s of CPU
 # on the header fields of 20,000 new messages). A server refusing a second login is fine: the
 # headers are then read on the one connection, in turn.
+# Bytes read past TEXT_PREFIX_BYTES from the body of an undecided multipart message: room for
+# the MIME boundaries and part headers before its first text part (a few hundred bytes).
+MIME_HEADER_SLACK = 1_024
 HEADERS_AHEAD = 3                # header batches read ahead of the one being worked on
 # An address the user sent mail from at least this often (From: in the \Sent folder) is one of
 # the user's own, like the account's: aliases, a custom domain, "send mail as". Twice, so that
@@ -346,6 +349,7 @@ class Syncer:
         known = lambda mid: mid in self._kept or mid in stored  # noqa: E731
         keep: list[int] = []
         maybe: list[int] = []
+        why_of: dict[int, str] = {}
         pending: list[tuple] = []   # (uid, header, pieces, thread_id, error) to parse and store
         for uid, info in infos.items():
             head = heads[uid]
@@ -362,6 +366,7 @@ class Syncer:
                     pending.append((uid, head["header"], [], head["thread_id"],
                                     f"too large: {head['size']} bytes, not loaded"))
                     continue
+                why_of[uid] = why
                 if why == prefilter.NEEDS_TEXT:
                     maybe.append(uid)
                     continue
@@ -372,12 +377,24 @@ class Syncer:
                 self._record_bad(folder, uid, head["header"], err)
         parts_of: dict[int, list] = {}
         need_structure = []
+        undecided_multipart = []
         for uid in keep + maybe:
             single = imap.single_text_part(infos[uid], heads[uid]["size"])
             if single is not None:
                 parts_of[uid] = [single]
+            elif why_of[uid] == prefilter.NEEDS_TEXT:
+                undecided_multipart.append(uid)
             else:
                 need_structure.append(uid)
+        if undecided_multipart:
+            # Their text prefix from the body's first bytes: no BODYSTRUCTURE for the many that
+            # turn out not to be about a job. Those that are, and any prefix that does not reach
+            # a text part, get their structure below like the others.
+            hiring, unclear = self._read_multipart_prefixes(client, undecided_multipart, infos)
+            decided = set(undecided_multipart).difference(unclear)
+            maybe = [uid for uid in maybe if uid not in decided]
+            keep += hiring
+            need_structure += hiring + unclear
         structures = client.fetch(need_structure, ["BODYSTRUCTURE"]) if need_structure else {}
         for uid in need_structure:
             try:
@@ -443,6 +460,31 @@ class Syncer:
                     pieces.append((part, data, part.size > self.part_cap or len(data) >= self.part_cap))
                 pending.append((uid, heads[uid]["header"], pieces, heads[uid]["thread_id"], None))
         return pending
+
+    def _read_multipart_prefixes(self, client, uids: list[int], infos: dict
+                                 ) -> tuple[list[int], list[int]]:
+        """Decide undecided multipart messages on the first text part found in the first bytes
+        of their body (imap.text_in_prefix). Returns (about hiring: kept, no clear text part in
+        the prefix: to be read by their structure); the others are skipped."""
+        cap = prefilter.TEXT_PREFIX_BYTES
+        answer = self._fetch_section(client, uids, "TEXT", cap + MIME_HEADER_SLACK)
+        hiring, unclear = [], []
+        for uid in uids:
+            data = answer.get(uid, b"")
+            self.result.bytes_fetched += len(data)
+            try:
+                found = imap.text_in_prefix(infos[uid].extra.get("content-type", ""), data, cap)
+            except Exception:  # noqa: BLE001 - a prefix this odd is read by its structure
+                found = None
+            if found is None:
+                unclear.append(uid)
+            elif prefilter.text_says_hiring(imap.text_prefix(found[0], found[1], truncated=found[2])):
+                hiring.append(uid)
+                if infos[uid].message_id:
+                    self._kept.add(infos[uid].message_id)
+            else:
+                self.result.skipped += 1
+        return hiring, unclear
 
     def _learn_own_addresses(self, infos) -> None:
         """The addresses the user sends from (MIN_SENT_TO_LEARN times in \\Sent) become the user's

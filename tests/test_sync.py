@@ -354,6 +354,79 @@ def test_personal_mail_is_kept_only_when_its_text_talks_about_hiring(dovecot):
         assert not store.has_message_id("<p3@gmail.com>")  # hiring words only past the prefix
 
 
+def _multipart_mail(i: int, text: str, *, subject: str = "Photos from the weekend") -> bytes:
+    """A person's note with a photo attached, its text inside multipart/alternative."""
+    msg = EmailMessage()
+    msg["From"] = f"Kim Lee <kim.lee{i}@gmail.com>"
+    msg["To"] = ME
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<m{i}@gmail.com>"
+    msg["Date"] = format_datetime(NOW)
+    msg.set_content(text)
+    msg.add_alternative(f"<p>{text}</p>", subtype="html")
+    msg.add_attachment(bytes(range(256)) * 400, maintype="image", subtype="jpeg", filename="beach.jpg")
+    return msg.as_bytes()
+
+
+def test_personal_multipart_mail_is_decided_on_its_body_prefix(dovecot):
+    """An undecided multipart note is read from the first bytes of its body: only the one whose
+    text speaks of hiring costs a BODYSTRUCTURE, and it is stored with its text."""
+    dovecot.write_maildir("INBOX", [
+        (_multipart_mail(1, "Here are the beach photos from Sunday, the kids loved it."), NOW),
+        (_multipart_mail(2, "My team is hiring a data analyst, would you like to interview with us?"), NOW),
+    ])
+    with RecordingProxy(dovecot.port) as proxy, Store.open() as store:
+        _add(store, dovecot, port=proxy.port)
+        result = sync.sync_all(store, now=NOW)
+        assert result.errors == 0 and result.stored == 1
+        assert not store.has_message_id("<m1@gmail.com>")
+        (row,) = store.db.execute("SELECT cleaned FROM messages WHERE message_id = '<m2@gmail.com>'")
+        assert "hiring a data analyst" in row[0]
+        structure_fetches = [line for line in proxy.commands if b"BODYSTRUCTURE" in line.upper()]
+    assert [line.split()[3] for line in structure_fetches] == [b"2"]  # "<tag> UID FETCH 2 (...)"
+
+
+@pytest.mark.parametrize("content_type, body, expected", [
+    # text first, nested in multipart/alternative inside multipart/mixed
+    ('multipart/mixed; boundary="out"',
+     b"--out\r\nContent-Type: multipart/alternative;\r\n boundary=in\r\n\r\n--in\r\n"
+     b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+     b"We are hiring =E2=80=93 apply\r\n--in\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--in--\r\n"
+     b"--out\r\nContent-Type: image/png\r\n\r\nAAAA",
+     ("text/plain", "utf-8", "quoted-printable", b"We are hiring =E2=80=93 apply", False)),
+    # an attachment before the text is passed over; a preamble is ignored
+    ("multipart/mixed; boundary=b", b"This is a MIME message.\r\n--b\r\nContent-Type: application/pdf; name=cv.pdf"
+     b"\r\n\r\nJVBER\r\n--b\r\nContent-Type: text/html\r\n\r\n<b>hi</b>",
+     ("text/html", None, "7bit", b"<b>hi</b>", True)),
+    # a part with no header is text/plain; bare LF line ends
+    ("multipart/mixed; boundary=b", b"--b\n\nplain words\n--b--\n", ("text/plain", None, "7bit", b"plain words", False)),
+    # a text/plain attachment is not the message's text
+    ("multipart/mixed; boundary=b", b'--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; '
+     b'filename="notes.txt"\r\n\r\nnotes\r\n--b--', None),
+    # the prefix ends inside a part's header, before any text: unclear
+    ("multipart/mixed; boundary=b", b"--b\r\nContent-Type: image/png\r\n\r\nAAAA\r\n--b\r\nContent-Ty", None),
+    ("multipart/mixed; boundary=b", b"--b\r\nContent-Type: image/png\r\n\r\nAAAA", None),
+    # not a multipart, or no boundary: unclear
+    ("text/plain", b"hello", None),
+    ("multipart/mixed", b"--b\r\n\r\nhello", None),
+])
+def test_text_in_prefix(content_type, body, expected):
+    found = imap.text_in_prefix(content_type, body, 2048)
+    if expected is None:
+        assert found is None
+    else:
+        part, text, truncated = found
+        assert (part.mime_type, part.charset, part.encoding, text, truncated) == expected
+
+
+def test_text_in_prefix_caps_the_text_and_decodes_with_text_prefix():
+    body = (b"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + __import__("base64").encodebytes(("We are recruiting. " * 40).encode()) + b"\r\n--b--")
+    part, text, truncated = imap.text_in_prefix("multipart/mixed; boundary=b", body, 100)
+    assert len(text) == 100 and truncated
+    assert imap.text_prefix(part, text, truncated=True).startswith("We are recruiting. We are")
+
+
 def test_fast_header_reader_matches_imapclient(dovecot):
     dovecot.write_maildir("INBOX", [(_employer_mail(i), NOW) for i in range(5)])
     with dovecot.client() as c:
