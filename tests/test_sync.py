@@ -441,6 +441,30 @@ def test_fast_header_reader_matches_imapclient(dovecot):
         assert fast[uid]["size"] == slow[uid][b"RFC822.SIZE"]
 
 
+def test_undecided_multipart_mail_the_prefix_cannot_read_is_decided_by_its_structure(dovecot):
+    """When the first bytes of a multipart body hold no text part (a big attachment comes
+    first), the message is read the long way: BODYSTRUCTURE, then its text's prefix."""
+    def attachment_first(i, text):
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = f"Kim Lee <kim.lee{i}@gmail.com>", ME, "Files"
+        msg["Message-ID"], msg["Date"] = f"<a{i}@gmail.com>", format_datetime(NOW)
+        msg.make_mixed()
+        msg.add_attachment(bytes(range(256)) * 40, maintype="image", subtype="png", filename="scan.png")
+        body = EmailMessage()
+        body.set_content(text)
+        msg.attach(body)
+        return msg.as_bytes()
+    dovecot.write_maildir("INBOX", [
+        (attachment_first(1, "The scans from the museum, as promised."), NOW),
+        (attachment_first(2, "We are recruiting a product designer; could you interview next week?"), NOW),
+    ])
+    with Store.open() as store:
+        _add(store, dovecot)
+        result = sync.sync_all(store, now=NOW)
+        assert result.errors == 0 and result.stored == 1
+        assert store.has_message_id("<a2@gmail.com>") and not store.has_message_id("<a1@gmail.com>")
+
+
 def test_reader_processes_give_the_same_store_and_end_with_the_sync(dovecot, data_dir, monkeypatch):
     """A big sync parses in reader processes (sync.ReaderPool); forced on for a small mailbox,
     every message reads the same as when parsed in the sync process, and no reader is left."""
