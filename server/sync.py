@@ -134,6 +134,7 @@ class Syncer:
         self._total = 0
         self._reader = None        # ReaderPool parsing for a big sync (see _start_reader)
         self._reader_tried = False
+        self.uidnext_seen: dict[str, int] = {}  # folder -> UIDNEXT at this sync's EXAMINE
         self._expected = 0         # new messages in the folders examined so far (an upper bound)
         # (future | None, folder, items, plan, batch), oldest first; batch None marks a folder's end
         self._inflight: list[tuple] = []
@@ -230,6 +231,7 @@ class Syncer:
             return None
         uidvalidity = int(info.get(b"UIDVALIDITY") or 0)
         uidnext = int(info.get(b"UIDNEXT") or 0)
+        self.uidnext_seen[name] = uidnext
         modseq = info.get(b"HIGHESTMODSEQ")
         modseq = int(modseq) if modseq is not None else None
         exists = int(info.get(b"EXISTS") or 0)
@@ -855,11 +857,12 @@ class SyncService:
                     attempt = 0
                     idle = b"IDLE" in client.capabilities()
                     while not self._stop.is_set():
-                        Syncer(store, account, ca_file=self.ca_file, now=self.now, client=client,
-                               **self.options).sync(only=[("INBOX", "inbox")])
+                        inbox = Syncer(store, account, ca_file=self.ca_file, now=self.now,
+                                       client=client, **self.options)
+                        inbox.sync(only=[("INBOX", "inbox")])
                         store.refresh()
                         if idle:
-                            self._idle_once(client)
+                            self._idle_once(client, inbox.uidnext_seen.get("INBOX", 0))
                         else:
                             self._stop.wait(self.poll_seconds)
                 except AccountError as err:
@@ -875,9 +878,13 @@ class SyncService:
         finally:
             store.close()
 
-    def _idle_once(self, client) -> None:
-        """IDLE until the server reports a change, the renewal time passes, or stop()."""
-        client.select_folder("INBOX", readonly=True)
+    def _idle_once(self, client, uidnext_synced: int = 0) -> bool:
+        """IDLE until the server reports a change, the renewal time passes, or stop(). Mail that
+        arrived after the sync's EXAMINE and before this one is never reported by IDLE: when
+        UIDNEXT moved on since the sync's EXAMINE (`uidnext_synced`), return at once."""
+        info = client.select_folder("INBOX", readonly=True)
+        if uidnext_synced and int(info.get(b"UIDNEXT") or 0) > uidnext_synced:
+            return True
         client.idle()
         began = time.monotonic()
         changed = False

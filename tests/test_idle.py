@@ -1,6 +1,7 @@
 """SyncService against a real Dovecot: new mail arrives over IDLE and lands in the store."""
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -57,6 +58,30 @@ def test_new_mail_arrives_over_idle(dovecot, data_dir):
     finally:
         service.stop()
     assert not any(t.is_alive() for t in service._threads)
+
+
+def test_mail_arriving_between_the_sync_and_idle_is_not_missed(dovecot, data_dir):
+    """IDLE reports only what arrives while idling: a message that lands after the sync's
+    EXAMINE and before IDLE begins is seen by UIDNEXT, and the watcher syncs again at once."""
+    dovecot.append("INBOX", _mail(1))
+    with Store.open() as store:
+        account = accounts.add_account(store, email=dovecot.user, secret=dovecot.password,
+                                       host="127.0.0.1", port=dovecot.port, security="plain")
+        syncer = sync.Syncer(store, store.get_account(account["id"]))
+        try:
+            client = syncer.connect()
+            syncer.sync(only=[("INBOX", "inbox")])
+            dovecot.append("INBOX", _mail(2))  # in the gap
+            service = sync.SyncService(store.path)
+            timer = threading.Timer(5.0, service._stop.set)  # without the check, IDLE waits on
+            timer.start()
+            try:
+                assert service._idle_once(client, syncer.uidnext_seen["INBOX"]) is True
+            finally:
+                timer.cancel()
+            assert not service._stop.is_set()
+        finally:
+            syncer.close()
 
 
 def test_request_sync_and_stop_without_accounts(data_dir):
