@@ -389,71 +389,145 @@ MAX_RESPONSE_LINE = 1_000_000  # bytes of one response line (not a literal): ima
 def fetch_headers(client, uids: list[int], *, gmail: bool = False) -> dict[int, dict]:
     """{uid: {"header": bytes, "size": int, "thread_id": str | None}} for the header pass.
 
-    Sent on the IMAPClient's own authenticated imaplib connection and read by fetch_literal
-    straight off its socket file: 0.22-0.27 s for 19,610 headers on the bench Dovecot, where
-    imaplib's response reader took 1.2-1.6 s (bench/RESULTS.md). UIDs missing from the answer
-    (an unusual server layout, or expunged meanwhile) are simply absent; the caller may ask
-    imapclient for them.
+    Sent on the IMAPClient's own authenticated imaplib connection and read off its socket file
+    (Pipeline): 0.22-0.27 s for 19,610 headers on the bench Dovecot, where imaplib's response
+    reader took 1.2-1.6 s (bench/RESULTS.md). UIDs missing from the answer (an unusual server
+    layout, or expunged meanwhile) are simply absent; the caller may ask imapclient for them.
     """
+    return receive_headers(client, send_headers(client, uids, gmail=gmail))
+
+
+def send_headers(client, uids: list[int], *, gmail: bool = False) -> "_Request":
+    """Put the header FETCH of `uids` on the wire now; receive_headers() reads its answer."""
     items = f"({HEADER_ITEM} RFC822.SIZE{' X-GM-THRID' if gmail else ''})"
+    return pipeline_of(client).send(uids, items, b"BODY[HEADER")
+
+
+def receive_headers(client, request: "_Request") -> dict[int, dict]:
+    """fetch_headers' answer to a send_headers() request (waits for it)."""
     return {uid: {"header": v["literal"], "size": v["size"], "thread_id": v["thread_id"]}
-            for uid, v in fetch_literal(client, uids, items, b"BODY[HEADER").items()}
+            for uid, v in pipeline_of(client).wait(request).items()}
 
 
 def fetch_literal(client, uids: list[int], items: str, marker: bytes) -> dict[int, dict]:
     """{uid: {"literal", "size", "thread_id"}}: one UID FETCH on the IMAPClient's own
     connection, its answer read straight off the socket's buffered file (see fetch_headers);
     "literal" is the value of the item whose name starts with `marker` (b"" when absent).
+    Commands sent ahead on the connection's Pipeline are answered meanwhile."""
+    return pipeline_of(client).fetch(uids, items, marker)
+
+
+def pipeline_of(client) -> "Pipeline":
+    """The connection's one Pipeline (every fast fetch on it must go through the same one)."""
+    pipe = getattr(client, "_standing_pipeline", None)
+    if pipe is None:
+        pipe = client._standing_pipeline = Pipeline(client)
+    return pipe
+
+
+@dataclass
+class _Request:
+    uids: frozenset
+    marker: bytes
+    out: dict
+    done: bool = False
+
+
+class Pipeline:
+    """UID FETCH commands on an IMAPClient's authenticated imaplib connection, sent ahead of
+    their turn and read straight off the socket's buffered file (several times faster than
+    imaplib's reader for thousands of small answers: bench/RESULTS.md).
+
+    send() puts a command on the wire at once and returns; wait() reads the connection until
+    that command is answered, keeping the answers to the commands sent before it as they stream
+    by. So the server works on the next commands (the sync's HeaderReader: the next batches'
+    headers) while this process works on the last answers. An answer is matched to its command
+    by UID (a server may run pipelined commands together), so the UID sets of the commands in
+    flight must not overlap. Before any other command on the connection (EXAMINE,
+    imapclient's own fetch), drain() reads every answer still due.
+
+    Each answer is {uid: {"literal", "size", "thread_id"}}, "literal" being the value of the
+    item whose name starts with the command's `marker` (b"" when absent).
 
     Read-only like every other fetch here: callers only ask for BODY.PEEK items. Anything
-    unexpected in the answer (a BYE, a line without CRLF, a tagged NO) raises, and the
-    connection is then dropped and retried by the caller, never reused half-read.
+    unexpected (a BYE, a line without CRLF, a tagged NO) raises, and the connection is then
+    dropped and retried by the caller, never reused half-read.
     """
-    if not uids:
-        return {}
-    conn = client._imap
-    tag = conn._new_tag()
-    conn.tagged_commands.pop(tag, None)  # answered here, not by imaplib's reader
-    conn.send(b"%s UID FETCH %s %s\r\n" % (tag, uid_set(uids).encode(), items.encode()))
-    out: dict[int, dict] = {}
-    read, readline = conn.file.read, conn.file.readline
-    done = tag + b" "
-    while True:
-        line = readline(MAX_RESPONSE_LINE)
+
+    def __init__(self, client):
+        self.conn = client._imap
+        self._open: dict[bytes, _Request] = {}  # tag -> command in flight
+        self._owner: dict[int, _Request] = {}  # uid -> the command in flight asking for it
+
+    def send(self, uids: list[int], items: str, marker: bytes) -> _Request:
+        request = _Request(frozenset(uids), marker, {}, done=not uids)
+        if not uids:
+            return request
+        for uid in request.uids:
+            if uid in self._owner:
+                raise ValueError(f"UID {uid} is already asked for by a FETCH in flight")
+        tag = self.conn._new_tag()
+        self.conn.tagged_commands.pop(tag, None)  # answered here, not by imaplib's reader
+        self.conn.send(b"%s UID FETCH %s %s\r\n" % (tag, uid_set(uids).encode(), items.encode()))
+        self._open[tag] = request
+        self._owner.update(dict.fromkeys(request.uids, request))
+        return request
+
+    def wait(self, request: _Request) -> dict[int, dict]:
+        while not request.done:
+            self._read_response()
+        return request.out
+
+    def fetch(self, uids: list[int], items: str, marker: bytes) -> dict[int, dict]:
+        return self.wait(self.send(uids, items, marker))
+
+    def drain(self) -> None:
+        while self._open:
+            self._read_response()
+
+    def _line(self) -> bytes:
+        line = self.conn.file.readline(MAX_RESPONSE_LINE)
         if not line.endswith(b"\r\n"):
             raise imaplib.IMAP4.abort("the server's answer to FETCH ended early")
-        if line.startswith(done):
-            if line[len(done):len(done) + 2].upper() != b"OK":
+        return line
+
+    def _read_response(self) -> None:
+        """Read one response (a command's completion, or an untagged one with its literals)."""
+        line = self._line()
+        tag = line.split(b" ", 1)[0]
+        request = self._open.pop(tag, None)
+        if request is not None:
+            for uid in request.uids:
+                self._owner.pop(uid, None)
+            request.done = True
+            if line[len(tag) + 1:len(tag) + 3].upper() != b"OK":
                 from imapclient.exceptions import IMAPClientError
                 raise IMAPClientError(f"FETCH failed: {line[:300]!r}")
-            break
+            return
         if line.startswith(b"* BYE"):
             raise imaplib.IMAP4.abort(line[:200].decode("ascii", "replace"))
         metas = [line]
-        literal = b""
+        literals = []  # the literal after each of metas but the last
         while line.endswith(b"}\r\n"):
             m = _LITERAL_AT_END.search(line)
             if m is None:
                 break
-            data = read(int(m.group(1)))
-            if marker in line[:m.start()].upper():
-                literal = data
-            line = readline(MAX_RESPONSE_LINE)
-            if not line.endswith(b"\r\n"):
-                raise imaplib.IMAP4.abort("the server's answer to FETCH ended early")
+            literals.append(self.conn.file.read(int(m.group(1))))
+            line = self._line()
             metas.append(line)
         if not _FETCH_START.match(metas[0]):
-            continue  # EXISTS, EXPUNGE, FLAGS: nothing this read needs
+            return  # EXISTS, EXPUNGE, FLAGS: nothing this read needs
         meta = b"".join(metas) if len(metas) > 1 else metas[0]
         uid = _FETCH_UID.search(meta)
-        if uid is None:
-            continue
+        request = self._owner.get(int(uid.group(1))) if uid is not None else None
+        if request is None:
+            return  # an unsolicited FETCH (a flag changed elsewhere)
         size = _FETCH_SIZE.search(meta)
         thrid = _FETCH_THRID.search(meta)
-        out[int(uid.group(1))] = {"literal": literal, "size": int(size.group(1)) if size else 0,
-                                  "thread_id": thrid.group(1).decode() if thrid else None}
-    wanted = set(uids)
-    return {uid: v for uid, v in out.items() if uid in wanted}
+        request.out[int(uid.group(1))] = {
+            "literal": next((data for k, data in enumerate(literals) if request.marker in metas[k].upper()), b""),
+            "size": int(size.group(1)) if size else 0,
+            "thread_id": thrid.group(1).decode() if thrid else None}
 
 
 def uid_set(uids) -> str:

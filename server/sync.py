@@ -61,14 +61,15 @@ READER_PROCESSES = 1             # readers: this process fetches meanwhile; a se
 # Bytes of fetched mail handed to the readers and not yet stored: bounds memory, and is large
 # enough that the fetching goes on while a reader starts (imports the parsers) on a busy machine.
 READER_INFLIGHT_BYTES = 64_000_000
-# A sync that big also reads its headers on a second connection, a few batches ahead: the server
-# works out the next headers while this process reads the last ones (Dovecot spends ~0.5 s of CPU
-# on the header fields of 20,000 new messages). A server refusing a second login is fine: the
-# headers are then read on the one connection, in turn.
+# A sync that big also reads its headers on a second connection, their FETCH commands sent a
+# few batches ahead (HeaderReader): the server works out the next headers in a session of their
+# own while this process works on the last ones (Dovecot spends ~0.5 s of CPU on the header
+# fields of 20,000 new messages). A server refusing a second login is fine: the headers are
+# then read on the one connection, in turn.
+HEADERS_AHEAD = 3                # header FETCH commands in flight on the second connection
 # Bytes read past TEXT_PREFIX_BYTES from the body of an undecided multipart message: room for
 # the MIME boundaries and part headers before its first text part (a few hundred bytes).
 MIME_HEADER_SLACK = 1_024
-HEADERS_AHEAD = 3                # header batches read ahead of the one being worked on
 # An address the user sent mail from at least this often (From: in the \Sent folder) is one of
 # the user's own, like the account's: aliases, a custom domain, "send mail as". Twice, so that
 # a stray message in Sent (a redirect, a saved copy) does not make a stranger "the user".
@@ -295,7 +296,12 @@ class Syncer:
         except Exception as err:  # noqa: BLE001 - a limit on sessions is no reason to stop
             log.info("no second connection for headers: %s", type(err).__name__)
             return None
-        return HeaderReader(second, batches, gmail=self.gmail)
+        try:
+            return HeaderReader(second, batches, gmail=self.gmail)
+        except Exception as err:  # noqa: BLE001 - as for a failure later: the first reads them
+            log.info("second connection failed (%s): reading headers on the first", type(err).__name__)
+            HeaderReader.shut(second)
+            return None
 
     def _sync_folder(self, client, plan: dict) -> None:
         """Fetch one folder batch by batch. Its batches are stored as the reader finishes them,
@@ -312,8 +318,8 @@ class Syncer:
 
     def _sync_batch(self, client, folder: str, batch: list[int], heads: dict | None = None) -> list[tuple]:
         """Four small passes over one batch of UIDs (each pass only for the ones still wanted):
-        1. header fields + RFC822.SIZE for all (fast reader, imap.fetch_headers; `heads` when a
-           HeaderReader has read them already);
+        1. header fields + RFC822.SIZE for all (fast reader, imap.fetch_headers; `heads` when
+           the HeaderReader's second connection has read them);
         2. BODYSTRUCTURE for the prefilter's candidates and its NEEDS_TEXT messages;
         3. the first TEXT_PREFIX_BYTES of the first text part of NEEDS_TEXT messages;
         4. the text parts (capped) of every message kept.
@@ -337,8 +343,7 @@ class Syncer:
             self.result.seen += 1
             self.result.bytes_fetched += len(head["header"])
             try:
-                info = head.get("info")  # read already by the HeaderReader's thread
-                infos[uid] = info if info is not None else imap.header_info(head["header"])
+                infos[uid] = imap.header_info(head["header"])
             except Exception as err:  # one bad message never stops a sync
                 self._record_bad(folder, uid, head["header"], err)
         if folder in self._sent_folders:
@@ -633,76 +638,62 @@ class Syncer:
 
 
 class HeaderReader:
-    """The header pass of a big sync on its own connection, HEADERS_AHEAD batches ahead.
+    """The header pass of a big sync on its own connection, sent ahead of its turn.
 
-    A thread EXAMINEs each folder and reads its batches' headers (imap.fetch_headers: header
-    fields, RFC822.SIZE, and imap.header_info of each) in the order the sync will ask for them;
-    next() hands them over. Reading them here fills the time the sync's own thread spends
-    waiting for the server's answers. An
-    error on this connection is raised by next(), so the sync's retry and resume apply as for
-    the first connection. close() stops the thread and logs the connection out.
+    The header FETCH of the next HEADERS_AHEAD batches is on the wire (imap.Pipeline) while the
+    sync works on the current one, so the server works out the next headers in a second session
+    of its own (Dovecot: a second process) instead of in turn with the bodies on the first.
+    next() reads the answer for the batch the sync asks for, in the order planned, and sends the
+    next command; the sync's own thread does it all, with no thread to share the interpreter
+    with. An error on this connection is raised by next(), so the sync's retry and resume apply
+    as for the first connection. close() logs the connection out.
     """
 
     def __init__(self, client, batches: list[tuple[dict, list[int]]], *, gmail: bool):
-        import queue
+        from collections import deque
         self.client = client
         self._batches = batches
         self._gmail = gmail
-        self._queue: queue.Queue = queue.Queue(maxsize=HEADERS_AHEAD)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="standing-headers")
-        self._thread.start()
+        self._next = 0                 # index in batches of the next command to send
+        self._folder = None            # the folder EXAMINEd on this connection
+        self._sent: deque = deque()    # (batch, request) in flight, oldest first
+        self._send()
 
-    def _run(self) -> None:
-        folder = None
-        try:
-            for plan, batch in self._batches:
-                if plan["name"] != folder:
-                    folder = plan["name"]
-                    self.client.select_folder(folder, readonly=True)
-                heads = imap.fetch_headers(self.client, batch, gmail=self._gmail)
-                for head in heads.values():
-                    try:  # here, while the sync's own thread waits on the server
-                        head["info"] = imap.header_info(head["header"])
-                    except Exception:  # noqa: BLE001 - the sync reads it again and records why
-                        pass
-                if not self._put((batch, heads)):
-                    return
-        except BaseException as err:  # handed to the sync, which retries the whole run
-            self._put((None, err))
-
-    def _put(self, item) -> bool:
-        import queue
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=IDLE_CHECK_SECONDS)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def _send(self) -> None:
+        while len(self._sent) < HEADERS_AHEAD and self._next < len(self._batches):
+            plan, batch = self._batches[self._next]
+            if plan["name"] != self._folder:
+                if self._sent:
+                    return  # the next folder is EXAMINEd once this one's answers are read
+                self.client.select_folder(plan["name"], readonly=True)
+                self._folder = plan["name"]
+            self._sent.append((batch, imap.send_headers(self.client, batch, gmail=self._gmail)))
+            self._next += 1
 
     def next(self, batch: list[int]) -> dict[int, dict]:
-        """The headers of `batch`, the next batch in order (waits for the thread)."""
-        done, heads = self._queue.get()
-        if done is None:
-            raise heads
-        if done != batch:  # never expected: the sync asks in the order it planned
+        """The headers of `batch`, the next batch in order (waits for the server's answer)."""
+        if not self._sent:
+            self._send()
+        sent, request = self._sent.popleft()
+        if sent != batch:  # never expected: the sync asks in the order it planned
             raise RuntimeError("the header reader is out of step with the sync")
+        heads = imap.receive_headers(self.client, request)
+        self._send()
         return heads
 
     def close(self) -> None:
-        self._stop.set()
-        if not self._thread.is_alive():
-            try:
-                self.client.logout()
-                return
-            except Exception:  # noqa: BLE001 - the connection broke: just close it
-                pass
         try:
-            self.client.shutdown()  # also unblocks a read in progress; the thread then ends
+            imap.pipeline_of(self.client).drain()
+            self.client.logout()
+        except Exception:  # noqa: BLE001 - the connection broke: just close it
+            self.shut(self.client)
+
+    @staticmethod
+    def shut(client) -> None:
+        try:
+            client.shutdown()
         except Exception:  # noqa: BLE001 - already closed
             pass
-        self._thread.join(10.0)
 
 
 def sync_account(store, account: dict, *, attempts: int = MAX_ATTEMPTS, sleep=time.sleep,

@@ -444,6 +444,39 @@ def test_fast_header_reader_matches_imapclient(dovecot):
         assert fast[uid]["size"] == slow[uid][b"RFC822.SIZE"]
 
 
+def test_pipelined_fetches_match_imapclient(dovecot):
+    """imap.Pipeline sends several UID FETCH commands before reading any answer and matches each
+    answer to its command by UID: bodies, sizes and headers, as imapclient reads them one
+    command at a time."""
+    mail = [_employer_mail(i) for i in range(4)]
+    mail += [_multipart_mail(i, "Photos from the trip.") for i in range(4, 8)]
+    dovecot.write_maildir("INBOX", [(raw, NOW) for raw in mail])
+    with dovecot.client() as c:
+        c.select_folder("INBOX", readonly=True)
+        uids = c.search("ALL")
+        bodies, multi, headers = uids[:4], uids[4:], uids[1::2]
+        pipe = imap.pipeline_of(c)
+        first = pipe.send(bodies, "(BODY.PEEK[TEXT]<0.100>)", b"BODY[TEXT]")
+        with pytest.raises(ValueError):  # the same UID in two commands could not be told apart
+            pipe.send(headers, "(RFC822.SIZE)", b"")
+        second = pipe.send(multi, "(RFC822.SIZE BODY.PEEK[1]<0.50>)", b"BODY[1]")
+        later, text = pipe.wait(second), pipe.wait(first)  # the later one first: both kept
+        pipe.drain()
+        slow_text = c.fetch(bodies, ["BODY.PEEK[TEXT]<0.100>"])
+        slow_later = c.fetch(multi, ["RFC822.SIZE", "BODY.PEEK[1]<0.50>"])
+        alone = imap.fetch_literal(c, uids, f"({imap.HEADER_ITEM})", b"BODY[HEADER")
+        slow_headers = c.fetch(uids, [imap.HEADER_ITEM])
+        c.logout()
+    assert {uid: v["literal"] for uid, v in text.items()} == {
+        uid: v[b"BODY[TEXT]<0>"] for uid, v in slow_text.items()}
+    assert sorted(later) == sorted(multi)
+    for uid in multi:
+        assert later[uid]["literal"] == slow_later[uid][b"BODY[1]<0>"]
+        assert later[uid]["size"] == slow_later[uid][b"RFC822.SIZE"]
+    assert {uid: v["literal"] for uid, v in alone.items()} == {
+        uid: v[imap.HEADER_KEY] for uid, v in slow_headers.items()}
+
+
 def test_undecided_multipart_mail_the_prefix_cannot_read_is_decided_by_its_structure(dovecot):
     """When the first bytes of a multipart body hold no text part (a big attachment comes
     first), the message is read the long way: BODYSTRUCTURE, then its text's prefix."""
@@ -499,8 +532,8 @@ def test_reader_processes_give_the_same_store_and_end_with_the_sync(dovecot, dat
                 "SELECT message_id, label, company, role, expected_by, own FROM messages")))
             assert store.folder_state(store.list_accounts()[0]["id"], "INBOX")["last_uid"]
     assert pools and all(p.returncode is not None for pool in pools for p in pool.procs)
-    # the big sync read its headers on a second connection, now closed, its thread ended
-    assert len(header_readers) == 1 and not header_readers[0]._thread.is_alive()
+    # the big sync read its headers on a second connection, now logged out
+    assert len(header_readers) == 1 and header_readers[0].client._imap.state == "LOGOUT"
     assert stored["readers"] == stored["here"]
 
 
