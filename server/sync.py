@@ -9,16 +9,17 @@ first compares the EXAMINE answer (HIGHESTMODSEQ with CONDSTORE, else UIDNEXT) w
 state, so a mailbox with nothing new costs one EXAMINE per folder. A UIDVALIDITY change
 forgets the folder's UIDs and reads it again, skipping every Message-ID already stored.
 
-Per batch of UIDs: header fields + RFC822.SIZE for every message; BODYSTRUCTURE only for the
-prefilter's candidates and its undecided personal mail; a 2 KB text prefix for the undecided;
-text parts (capped) only for the messages kept; one store transaction per batch. The last UID
-is saved after each batch so a dropped connection resumes where it stopped.
+Per batch of UIDs: header fields + RFC822.SIZE for every message; a 2 KB text prefix for the
+prefilter's undecided personal mail (of a multipart one, from the first bytes of its body);
+BODYSTRUCTURE only for multipart mail kept; text parts (capped) only for the messages kept;
+one store transaction per batch. The last UID is saved after each batch so a dropped
+connection resumes where it stopped.
 
 A big sync (READER_PROCESS_MIN messages or more) also parses in a reader process
 (server.reader), started as soon as the folders' sizes allow such a sync so that it imports
-the parsers while the server searches, and reads its headers ahead on a second connection
-(HeaderReader), so the server, this process and the parsing work at the same time. Addresses the user sends from in
-\\Sent become the user's own (MIN_SENT_TO_LEARN).
+the parsers while the server searches, and sends its header FETCH commands ahead on a second
+connection (HeaderReader), so the server, this process and the parsing work at the same
+time. Addresses the user sends from in \\Sent become the user's own (MIN_SENT_TO_LEARN).
 """
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ READER_INFLIGHT_BYTES = 64_000_000
 # own while this process works on the last ones (Dovecot spends ~0.5 s of CPU on the header
 # fields of 20,000 new messages). A server refusing a second login is fine: the headers are
 # then read on the one connection, in turn.
-HEADERS_AHEAD = 3                # header FETCH commands in flight on the second connection
+HEADERS_AHEAD = 8                # header FETCH commands in flight on the second connection
 # Bytes read past TEXT_PREFIX_BYTES from the body of an undecided multipart message: room for
 # the MIME boundaries and part headers before its first text part (a few hundred bytes).
 MIME_HEADER_SLACK = 1_024
@@ -317,12 +318,13 @@ class Syncer:
         self._inflight.append((None, name, None, plan, None))  # the folder-complete marker
 
     def _sync_batch(self, client, folder: str, batch: list[int], heads: dict | None = None) -> list[tuple]:
-        """Four small passes over one batch of UIDs (each pass only for the ones still wanted):
+        """Small passes over one batch of UIDs (each pass only for the ones still wanted):
         1. header fields + RFC822.SIZE for all (fast reader, imap.fetch_headers; `heads` when
-           the HeaderReader's second connection has read them);
-        2. BODYSTRUCTURE for the prefilter's candidates and its NEEDS_TEXT messages;
-        3. the first TEXT_PREFIX_BYTES of the first text part of NEEDS_TEXT messages;
-        4. the text parts (capped) of every message kept.
+           the HeaderReader's second connection has read them), then the prefilter;
+        2. for NEEDS_TEXT multipart messages, the first bytes of the body (text_in_prefix);
+        3. BODYSTRUCTURE for the other multipart messages kept or still undecided;
+        4. the first TEXT_PREFIX_BYTES of the first text part of NEEDS_TEXT messages left;
+        5. the text parts (capped) of every message kept.
         Returns the fetched messages to parse and store: (uid, header, pieces, thread_id, error).
         """
         gmail = self.gmail
