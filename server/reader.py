@@ -10,9 +10,12 @@ import os
 import pickle
 import struct
 import threading
+from collections import deque
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+JOBS_AHEAD = 2  # batches written to a reader and not yet answered: one being read, one waiting
 
 
 class ReaderPool:
@@ -20,10 +23,12 @@ class ReaderPool:
 
     Each reader is started with subprocess (a clean interpreter: the caller's main script is
     never re-imported, unlike multiprocessing's spawn) and imports the parsers at once, while
-    the sync reads headers. One thread per reader here takes the next batch from a shared
-    queue, writes it pickled to the reader's stdin and waits for the pickled
-    [(Reading | None, error | None)] on its stdout: an idle reader pulls the next batch, so
-    the work spreads evenly and submit() never waits. A reader ends when its stdin closes
+    the sync reads headers. Per reader, one thread here takes batches from a shared queue and
+    writes them pickled to the reader's stdin, at most JOBS_AHEAD at a time, and another reads
+    the pickled [(Reading | None, error | None)] answers off its stdout, in order. So a reader
+    always has its next batch waiting and never waits for this process (busy fetching) to
+    take an answer; a reader with JOBS_AHEAD batches in hand takes no more, so with several
+    the work still spreads, and submit() never waits. A reader ends when its stdin closes
     (close(), or this process dying), so none outlives the sync.
     """
 
@@ -43,10 +48,14 @@ class ReaderPool:
                     [sys.executable, "-c", "from server.reader import _reader_main; _reader_main()"],
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
                 self.procs.append(proc)
-                thread = threading.Thread(target=self._serve, args=(proc,), daemon=True,
-                                          name=f"standing-reader-{n}")
-                self._threads.append(thread)
-                thread.start()
+                sent: deque = deque()  # futures of the batches written, oldest first
+                slots = threading.Semaphore(JOBS_AHEAD)
+                gone = threading.Event()  # set by _read when the reader's answers end
+                for target, role in ((self._write, "in"), (self._read, "out")):
+                    thread = threading.Thread(target=target, args=(proc, sent, slots, gone),
+                                              daemon=True, name=f"standing-reader-{n}-{role}")
+                    self._threads.append(thread)
+                    thread.start()
         except BaseException:
             self.close()
             raise
@@ -54,37 +63,62 @@ class ReaderPool:
     def submit(self, items: list[tuple], user_addresses):
         """A Future of read_many(items, user_addresses), computed in a reader process."""
         from concurrent.futures import Future
-        if not any(t.is_alive() for t in self._threads):
+        if not any(t.is_alive() for t in self._threads if t.name.endswith("-out")):
             raise RuntimeError("no reader process is running")
         future: Future = Future()
         self._queue.put((future, pickle.dumps((items, user_addresses), protocol=pickle.HIGHEST_PROTOCOL)))
         return future
 
-    def _serve(self, proc) -> None:
+    def _write(self, proc, sent: deque, slots: threading.Semaphore, gone: threading.Event) -> None:
+        """Write batches to the reader's stdin, JOBS_AHEAD at most awaiting their answers."""
         job = None
         try:
             while True:
+                slots.acquire()
                 job = self._queue.get()
                 if job is None:
                     return
                 future, payload = job
+                sent.append(future)
                 proc.stdin.write(struct.pack(">Q", len(payload)) + payload)
                 proc.stdin.flush()
+                if gone.is_set():
+                    # A dying reader's stdout may close before its stdin: the write went into a
+                    # pipe nobody reads, after _read stopped answering. Fail it (once) and stop.
+                    _fail(future)
+                    return
+                job = None
+        except Exception as err:  # this reader is gone: _read fails what it had been sent
+            log.info("reader process failed: %s", type(err).__name__)
+            if job is not None:  # and this batch, which _read may never see
+                _fail(job[0])
+        finally:
+            try:
+                proc.stdin.close()  # the reader answers what it has, then ends
+            except OSError:
+                pass
+
+    def _read(self, proc, sent: deque, slots: threading.Semaphore, gone: threading.Event) -> None:
+        """Read the reader's answers off its stdout, in the order the batches were written."""
+        try:
+            while True:
                 head = proc.stdout.read(8)
                 if len(head) < 8:
-                    raise EOFError("the reader process ended")
-                future.set_result(pickle.loads(proc.stdout.read(struct.unpack(">Q", head)[0])))
-                job = None
-        except Exception as err:  # this reader is gone: its batch fails and is parsed here
+                    return  # the reader ended (its stdin was closed, or it died)
+                answer = pickle.loads(proc.stdout.read(struct.unpack(">Q", head)[0]))
+                sent.popleft().set_result(answer)
+                slots.release()
+        except Exception as err:
             log.info("reader process failed: %s", type(err).__name__)
-            if job is not None:
-                job[0].set_exception(RuntimeError("the reader process ended"))
         finally:
-            for pipe in (proc.stdin, proc.stdout):
-                try:
-                    pipe.close()
-                except OSError:
-                    pass
+            gone.set()  # before draining: _write fails what it sends from now on
+            while sent:  # written but never answered: the caller parses them itself
+                _fail(sent.popleft())
+                slots.release()  # so _write goes on to fail, or to see close()
+            try:
+                proc.stdout.close()
+            except OSError:
+                pass
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop every reader (batches still queued fail: the caller parses them itself)."""
@@ -96,7 +130,7 @@ class ReaderPool:
                 break
             if job is not None:
                 job[0].set_exception(RuntimeError("the readers were stopped"))
-        for _ in self._threads:
+        for _ in self.procs:
             self._queue.put(None)
         for thread in self._threads:
             thread.join(timeout)
@@ -106,6 +140,14 @@ class ReaderPool:
             except Exception:
                 proc.kill()
                 proc.wait()
+
+
+def _fail(future) -> None:
+    """Fail a batch's future (once: _write and _read may both see a reader die)."""
+    try:
+        future.set_exception(RuntimeError("the reader process ended"))
+    except Exception:  # noqa: BLE001 - already answered or failed
+        pass
 
 
 def _reader_main() -> None:

@@ -3,6 +3,7 @@ resume after a cut connection, UIDVALIDITY change, size caps; plus the pure help
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -535,6 +536,38 @@ def test_reader_processes_give_the_same_store_and_end_with_the_sync(dovecot, dat
     # the big sync read its headers on a second connection, now logged out
     assert len(header_readers) == 1 and header_readers[0].client._imap.state == "LOGOUT"
     assert stored["readers"] == stored["here"]
+
+
+def test_a_reader_process_that_dies_mid_sync_loses_nothing(dovecot, data_dir, monkeypatch):
+    """Batches written to a reader that dies (two may be waiting in its pipe), and the batches
+    queued after, are parsed in the sync process: every message is stored once, as without a
+    reader, and the sync ends."""
+    _fill_from_timelines(dovecot)
+
+    class Dying(sync.ReaderPool):
+        submitted = 0
+
+        def submit(self, items, user_addresses):
+            Dying.submitted += 1
+            if Dying.submitted == 3:
+                self.procs[0].kill()
+            return super().submit(items, user_addresses)
+
+    monkeypatch.setattr(sync, "ReaderPool", Dying)
+    stored = {}
+    for name, minimum in (("dying", 0), ("here", 10 ** 9)):
+        monkeypatch.setattr(sync, "READER_PROCESS_MIN", minimum)
+        with Store.open(data_dir / f"{name}.sqlite3") as store:
+            _add(store, dovecot)
+            outcome = []
+            worker = threading.Thread(target=lambda: outcome.append(sync.sync_all(store, now=NOW, batch_size=7)))
+            worker.start()
+            worker.join(120)
+            assert not worker.is_alive() and outcome[0].errors == 0
+            stored[name] = sorted(tuple(r) for r in store.db.execute(
+                "SELECT message_id, label, company, role, own FROM messages"))
+    assert Dying.submitted > 3
+    assert stored["dying"] == stored["here"]
 
 
 def test_a_reader_started_on_folder_sizes_stops_when_the_window_holds_less(dovecot, data_dir, monkeypatch):
