@@ -42,6 +42,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 
+from .alternation import prefix_tree
 from .model import LABELS, CalendarEvent, Evidence, Verdict
 
 RULES_RESOURCE = "rules.toml"
@@ -303,29 +304,8 @@ _CALENDAR_RESPONSE = re.compile(
 _ALL_TRIGGERS = sorted({t for r in BODY_RULES for t in r.triggers}, key=len, reverse=True)
 
 
-def _trie_regex(words: list[str]) -> str:
-    """One regex for many literal fragments, factored by common prefixes so the engine branches
-    per character instead of trying every fragment at every position."""
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        ends = "" in node
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if ends else body
-
-    return build(trie)
-
-
 # Zero-width, so fragments that overlap ("another" holds "not" and "other") are all seen.
-_TRIGGER_SCAN = re.compile(f"(?=({_trie_regex(_ALL_TRIGGERS)}))") if _ALL_TRIGGERS else None
+_TRIGGER_SCAN = re.compile(f"(?=({prefix_tree(_ALL_TRIGGERS)}))") if _ALL_TRIGGERS else None
 _TRIGGER_IMPLIES = {t: frozenset(u for u in _ALL_TRIGGERS if u in t) for t in _ALL_TRIGGERS}
 
 

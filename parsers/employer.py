@@ -18,6 +18,7 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 
+from .alternation import prefix_tree
 from .model import Employer
 
 _DATA = tomllib.loads(resources.files(__package__).joinpath("employer.toml").read_text("utf-8"))
@@ -794,35 +795,10 @@ def _company_from_subject(subject: str) -> tuple[str, ...]:
                  and _fold(c.split()[0]) not in SUBJECT_GENERIC)
 
 
-def _prefix_tree(words: list[str]) -> str:
-    """An alternation of ``words`` factored by common prefix: 'appl(?:ied (?:at|to)|ying (?:at|to))'.
-
-    It matches what the plain alternation of the words sorted longest first matches, with the same
-    preference: two branches that part on different characters can never both match at one place,
-    and a word that is the prefix of a longer one is tried last (an optional tail is greedy). The
-    regex engine then rejects most places on their first character instead of trying every word.
-    """
-    tree: dict = {}
-    for word in words:
-        node = tree
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}  # a word ends here
-
-    def emit(node: dict) -> str:
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        if len(branches) == 1 and "" not in node:
-            return branches[0]
-        return "(?:" + "|".join(branches) + ")" + ("?" if "" in node else "")
-    return emit(tree)
-
-
 # One pass over the text for every lead phrase: "<lead> Northwind" (leads longest first). The
 # lookahead on the leads' first letters lets most word starts fail at once.
 _LEAD_FIRSTS = "".join(sorted({re.escape(lead[0]) for lead in BODY_LEADS}))
-_BODY_LEAD = re.compile(rf"\b(?=(?i:[{_LEAD_FIRSTS}]))(?i:{_prefix_tree(BODY_LEADS)})\s+"
+_BODY_LEAD = re.compile(rf"\b(?=(?i:[{_LEAD_FIRSTS}]))(?i:{prefix_tree(BODY_LEADS)})\s+"
                         rf"(?:(?i:the\s+team\s+at|us\s+at)\s+)?({COMPANY_PHRASE.pattern})")
 # The words after a name that _BODY_TRAIL needs; a text with none of them cannot match it, and
 # checking them with ``in`` is far cheaper than trying the name pattern at every capital.
