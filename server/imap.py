@@ -23,7 +23,7 @@ import ssl
 from dataclasses import dataclass
 
 from .errors import AccountError
-from .prefilter import HeaderInfo
+from .prefilter import SENDER_CACHE, HeaderInfo
 from .presets import preset_for, preset_for_host
 
 CONNECT_TIMEOUT = 15.0   # seconds to open a TCP connection: a reachable server answers in far less
@@ -171,16 +171,26 @@ def connect(settings: ServerSettings, *, ca_file: str | None = None,
                                    "use tls (usually port 993).")
             client.starttls(ssl_context(ca_file))
         except BaseException:
-            _quiet_close(client)
+            quiet_close(client)
             raise
     return client
 
 
-def _quiet_close(client) -> None:
+def quiet_close(client) -> None:
+    """Drop a connection without a word (its socket shut); any error is ignored."""
     try:
         client.shutdown()
-    except Exception:
+    except Exception:  # noqa: BLE001 - already closed
         pass
+
+
+def log_out(client) -> None:
+    """LOGOUT, once every pipelined answer is read; a broken connection is just closed."""
+    try:
+        pipeline_of(client).drain()
+        client.logout()
+    except Exception:  # noqa: BLE001 - the connection broke: just close it
+        quiet_close(client)
 
 
 def login(client, user: str, secret: str, auth: str = "password") -> None:
@@ -216,11 +226,11 @@ def open_session(settings: ServerSettings, user: str, secret: str, *, auth="pass
         return client
     except AccountError:
         if client is not None:
-            _quiet_close(client)
+            quiet_close(client)
         raise
     except Exception as err:
         if client is not None:
-            _quiet_close(client)
+            quiet_close(client)
         raise AccountError(describe_error(err, settings, email=email or user, auth=auth)) from None
 
 
@@ -340,9 +350,6 @@ def _info_fields(raw_header: bytes) -> dict[str, str]:
         if key in _INFO_NAMES and key not in out:
             out[key] = value.decode("ascii", "surrogateescape").strip()
     return out
-
-
-SENDER_CACHE = 8_192  # distinct From values remembered: most of a mailbox comes from few senders
 
 
 @functools.lru_cache(maxsize=SENDER_CACHE)

@@ -153,13 +153,7 @@ class Syncer:
     def close(self) -> None:
         client, self.client = self.client, None
         if client is not None:
-            try:
-                client.logout()
-            except Exception:
-                try:
-                    client.shutdown()
-                except Exception:
-                    pass
+            imap.log_out(client)
 
     # -- progress --------------------------------------------------------------------------
 
@@ -301,7 +295,7 @@ class Syncer:
             return HeaderReader(second, batches, gmail=self.gmail)
         except Exception as err:  # noqa: BLE001 - as for a failure later: the first reads them
             log.info("second connection failed (%s): reading headers on the first", type(err).__name__)
-            HeaderReader.shut(second)
+            imap.quiet_close(second)
             return None
 
     def _sync_folder(self, client, plan: dict) -> None:
@@ -358,7 +352,6 @@ class Syncer:
         known = lambda mid: mid in self._kept or mid in stored  # noqa: E731
         keep: list[int] = []
         maybe: list[int] = []
-        why_of: dict[int, str] = {}
         pending: list[tuple] = []   # (uid, header, pieces, thread_id, error) to parse and store
         for uid, info in infos.items():
             head = heads[uid]
@@ -375,23 +368,22 @@ class Syncer:
                     pending.append((uid, head["header"], [], head["thread_id"],
                                     f"too large: {head['size']} bytes, not loaded"))
                     continue
-                why_of[uid] = why
                 if why == prefilter.NEEDS_TEXT:
                     maybe.append(uid)
                     continue
                 keep.append(uid)
-                if info.message_id:
-                    self._kept.add(info.message_id)
+                self._keep_id(info.message_id)
             except Exception as err:
                 self._record_bad(folder, uid, head["header"], err)
         parts_of: dict[int, list] = {}
         need_structure = []
         undecided_multipart = []
+        undecided = set(maybe)
         for uid in keep + maybe:
             single = imap.single_text_part(infos[uid], heads[uid]["size"])
             if single is not None:
                 parts_of[uid] = [single]
-            elif why_of[uid] == prefilter.NEEDS_TEXT:
+            elif uid in undecided:
                 undecided_multipart.append(uid)
             else:
                 need_structure.append(uid)
@@ -432,9 +424,7 @@ class Syncer:
                     keep.append(uid)
                     if whole and len(parts_of[uid]) == 1:
                         prefetched[uid] = data
-                    mid = infos[uid].message_id
-                    if mid:
-                        self._kept.add(mid)
+                    self._keep_id(infos[uid].message_id)
         wanted: dict[tuple[str, ...], list[int]] = {}
         for uid in keep:
             if uid not in parts_of:
@@ -489,8 +479,7 @@ class Syncer:
                 unclear.append(uid)
             elif prefilter.text_says_hiring(imap.text_prefix(found[0], found[1], truncated=found[2])):
                 hiring.append(uid)
-                if infos[uid].message_id:
-                    self._kept.add(infos[uid].message_id)
+                self._keep_id(infos[uid].message_id)
             else:
                 self.result.skipped += 1
         return hiring, unclear
@@ -620,10 +609,14 @@ class Syncer:
                                         folder=folder, uid=uid)
         self._count(reading, inserted)
 
+    def _keep_id(self, message_id: str | None) -> None:
+        """Remember a kept message's id: replies to it are always fetched."""
+        if message_id:
+            self._kept.add(message_id)
+
     def _count(self, reading, inserted: bool) -> None:
         """Remember a stored message's id (replies to it are always fetched) and count it."""
-        if reading.email.message_id:
-            self._kept.add(reading.email.message_id)
+        self._keep_id(reading.email.message_id)
         if inserted:
             self.result.stored += 1
         else:
@@ -684,18 +677,7 @@ class HeaderReader:
         return heads
 
     def close(self) -> None:
-        try:
-            imap.pipeline_of(self.client).drain()
-            self.client.logout()
-        except Exception:  # noqa: BLE001 - the connection broke: just close it
-            self.shut(self.client)
-
-    @staticmethod
-    def shut(client) -> None:
-        try:
-            client.shutdown()
-        except Exception:  # noqa: BLE001 - already closed
-            pass
+        imap.log_out(self.client)
 
 
 def sync_account(store, account: dict, *, attempts: int = MAX_ATTEMPTS, sleep=time.sleep,
