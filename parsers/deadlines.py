@@ -632,7 +632,7 @@ def _promising_sentences(text: str) -> tuple[tuple[str, ...], tuple[tuple[str, l
 def promised_dates(text: str, sent: datetime) -> list[date]:
     """Every reply-by day promised in ``text``, in order of appearance."""
     base = sent.date()  # the sender's own calendar day: an aware Date keeps its zone
-    sentences, promising = _promising_sentences(text[:MAX_TEXT_CHARS])  # all it reads; bounds the cache
+    sentences, promising = _promising_sentences(text[:MAX_TEXT_CHARS])  # all it reads
     found: list[date] = []
     for sentence, patterns in promising:
         taken: list[tuple[int, int]] = []

@@ -377,7 +377,6 @@ class Store:
 
     def _refresh_full(self) -> None:
         """Regroup every application from every stored reading plus the corrections."""
-
         own_addrs = self.user_addresses()
         corrections = self.corrections()
         named = grouping.corrected_message_ids(corrections)
@@ -407,7 +406,6 @@ class Store:
         plus the company the user's own outreach was written to. Grouping those rows alone
         then gives what a full regroup gives them, and leaves every other application as it is.
         """
-
         grouped_pk = int(self.get_meta("grouped_pk", "-1"))
         corrections = self.corrections()
         if grouped_pk < 0 or any(c.get("kind") in ("merge", "split") for c in corrections):
@@ -447,7 +445,6 @@ class Store:
     def _neighbourhood(self, light: list, seeds: list[int], own_addrs) -> set[int] | None:
         """Indexes of the `light` rows whose grouping the seed rows can change (see
         _refresh_incremental); None when that is most of the mailbox anyway."""
-
         company_key, _, is_ats = grouping.key_functions()
         by_mid, referrers, by_thread, by_app, by_domain, by_key = {}, {}, {}, {}, {}, {}
         refs_of, domain_of, key_of = [], [], []
@@ -639,7 +636,6 @@ class Store:
         also record its Message-IDs so they still find it after a rebuild. Raises BadInput or
         NotFound with a sentence for the user.
         """
-
         if not isinstance(payload, dict):
             raise BadInput("A correction must be a JSON object.")
         kind = payload.get("kind")
