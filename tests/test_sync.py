@@ -522,20 +522,31 @@ def test_reader_processes_give_the_same_store_and_end_with_the_sync(dovecot, dat
             header_readers.append(self)
 
     monkeypatch.setattr(sync, "HeaderReader", RecordedHeaders)
+    stored = _sync_with_readers_and_without(dovecot, data_dir, monkeypatch)
+    assert pools and all(p.returncode is not None for pool in pools for p in pool.procs)
+    # the big sync read its headers on a second connection, now logged out
+    assert len(header_readers) == 1 and header_readers[0].client._imap.state == "LOGOUT"
+    assert stored["readers"] == stored["here"]
+
+
+def _sync_with_readers_and_without(dovecot, data_dir, monkeypatch) -> dict:
+    """{"readers": ..., "here": ...}: the standings and stored readings after a sync of the
+    timeline mailbox with reader processes forced on, and after one that parses everything in
+    the sync process. Each sync runs in a thread given 120 s, so a hang fails the test."""
     stored = {}
     for name, minimum in (("readers", 0), ("here", 10 ** 9)):
         monkeypatch.setattr(sync, "READER_PROCESS_MIN", minimum)
         with Store.open(data_dir / f"{name}.sqlite3") as store:
             _add(store, dovecot)
-            result = sync.sync_all(store, now=NOW, batch_size=7)
-            assert result.errors == 0 and result.stored > 30
+            outcome = []
+            worker = threading.Thread(target=lambda: outcome.append(sync.sync_all(store, now=NOW, batch_size=7)))
+            worker.start()
+            worker.join(120)
+            assert not worker.is_alive() and outcome[0].errors == 0 and outcome[0].stored > 30
             stored[name] = (_summary(store.standings(NOW)), sorted(tuple(r) for r in store.db.execute(
                 "SELECT message_id, label, company, role, expected_by, own FROM messages")))
             assert store.folder_state(store.list_accounts()[0]["id"], "INBOX")["last_uid"]
-    assert pools and all(p.returncode is not None for pool in pools for p in pool.procs)
-    # the big sync read its headers on a second connection, now logged out
-    assert len(header_readers) == 1 and header_readers[0].client._imap.state == "LOGOUT"
-    assert stored["readers"] == stored["here"]
+    return stored
 
 
 def test_a_reader_process_that_dies_mid_sync_loses_nothing(dovecot, data_dir, monkeypatch):
@@ -554,20 +565,9 @@ def test_a_reader_process_that_dies_mid_sync_loses_nothing(dovecot, data_dir, mo
             return super().submit(items, user_addresses)
 
     monkeypatch.setattr(sync, "ReaderPool", Dying)
-    stored = {}
-    for name, minimum in (("dying", 0), ("here", 10 ** 9)):
-        monkeypatch.setattr(sync, "READER_PROCESS_MIN", minimum)
-        with Store.open(data_dir / f"{name}.sqlite3") as store:
-            _add(store, dovecot)
-            outcome = []
-            worker = threading.Thread(target=lambda: outcome.append(sync.sync_all(store, now=NOW, batch_size=7)))
-            worker.start()
-            worker.join(120)
-            assert not worker.is_alive() and outcome[0].errors == 0
-            stored[name] = sorted(tuple(r) for r in store.db.execute(
-                "SELECT message_id, label, company, role, own FROM messages"))
+    stored = _sync_with_readers_and_without(dovecot, data_dir, monkeypatch)
     assert Dying.submitted > 3
-    assert stored["dying"] == stored["here"]
+    assert stored["readers"] == stored["here"]
 
 
 def test_a_reader_started_on_folder_sizes_stops_when_the_window_holds_less(dovecot, data_dir, monkeypatch):
